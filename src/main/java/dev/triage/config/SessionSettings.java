@@ -1,0 +1,40 @@
+package dev.triage.config;
+
+import org.apache.flink.configuration.ReadableConfig;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+import static dev.triage.config.TriageOptions.*;
+
+/** Per-session behaviour of the triage operator: a typed view of the {@code session.*} options. */
+public record SessionSettings(
+        int maxInFlight,
+        int historyTurns,
+        int historyChars,
+        Duration idleTimeout,
+        int maxAttempts,
+        Duration initialBackoff,
+        Duration maxBackoff)
+        implements Serializable {
+
+    public SessionSettings {
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("session.max-in-flight must be at least 1");
+        }
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("llm.max-attempts must be at least 1");
+        }
+    }
+
+    public static SessionSettings from(ReadableConfig conf) {
+        return new SessionSettings(
+                conf.get(MAX_IN_FLIGHT),
+                conf.get(HISTORY_TURNS),
+                conf.get(HISTORY_CHARS),
+                conf.get(SESSION_IDLE_TIMEOUT),
+                conf.get(LLM_MAX_ATTEMPTS),
+                conf.get(LLM_RETRY_INITIAL_BACKOFF),
+                conf.get(LLM_RETRY_MAX_BACKOFF));
+    }
+}

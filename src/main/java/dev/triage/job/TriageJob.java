@@ -1,0 +1,58 @@
+package dev.triage.job;
+
+import dev.triage.config.JobSettings;
+import dev.triage.config.LlmSettings;
+import dev.triage.config.PromptSettings;
+import dev.triage.config.SessionSettings;
+import dev.triage.llm.OpenAiChatClient;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import static dev.triage.config.TriageOptions.*;
+
+/**
+ * Entry point for {@code flink run}: {@code flink run triage.jar jobs/local.yaml [key=value ...]}.
+ * Only wires: settings in, Kafka source and sinks, the workflow.
+ */
+public final class TriageJob {
+
+    private TriageJob() {}
+
+    public static void main(String[] args) throws Exception {
+        Configuration conf = JobSettings.fromArgs(args);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        configure(env, conf);
+
+        TriageWorkflow.define(
+                env.fromSource(
+                                KafkaConnectors.ticketSource(conf),
+                                WatermarkStrategy.noWatermarks(),
+                                "Tickets from Kafka")
+                        .uid(TriageWorkflow.SOURCE_UID),
+                KafkaConnectors.resultSink(conf),
+                KafkaConnectors.deadLetterSink(conf),
+                conf.get(MAX_BODY_BYTES),
+                SessionSettings.from(conf),
+                PromptSettings.from(conf),
+                OpenAiChatClient.factory(LlmSettings.from(conf)));
+
+        env.execute(conf.get(JOB_NAME));
+    }
+
+    /** Job-level settings that belong to this job rather than to the cluster. */
+    public static void configure(StreamExecutionEnvironment env, Configuration conf) {
+        env.setMaxParallelism(conf.get(MAX_PARALLELISM));
+        if (conf.get(PARALLELISM) > 0) {
+            env.setParallelism(conf.get(PARALLELISM));
+        }
+        // Every record type has explicit type information; fail instead of falling back to Kryo.
+        Configuration pipeline = new Configuration();
+        pipeline.set(PipelineOptions.GENERIC_TYPES, false);
+        env.configure(pipeline);
+        if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+            env.enableCheckpointing(conf.get(FALLBACK_CHECKPOINT_INTERVAL).toMillis());
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.triage.llm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.triage.config.PromptSettings;
+import dev.triage.records.Json;
+import dev.triage.records.Ticket;
+import dev.triage.session.Turn;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the chat request for a ticket: the system prompt with the categories, the session's
+ * earlier turns as user/assistant pairs, then the ticket; and the JSON schema of the answer.
+ */
+public final class PromptBuilder {
+
+    private final String systemMessage;
+    private final ObjectNode answerSchema;
+
+    public PromptBuilder(PromptSettings settings) {
+        StringBuilder system = new StringBuilder(settings.systemPrompt().strip());
+        system.append("\n\nCategories:\n");
+        for (Map.Entry<String, String> c : settings.categories().entrySet()) {
+            system.append("- ").append(c.getKey()).append(": ").append(c.getValue()).append('\n');
+        }
+        system.append(
+                "\nAnswer with one JSON object with exactly these fields: category (one of the"
+                        + " categories above), priority (low, normal, high or urgent), sentiment"
+                        + " (negative, neutral or positive), summary (one sentence), draft_reply"
+                        + " (a reply to the customer), confidence (a number from 0 to 1).");
+        this.systemMessage = system.toString();
+        this.answerSchema = schema(settings.categories().keySet());
+    }
+
+    /** The messages for the session's next ticket, given its retained history (oldest first). */
+    public List<ChatMessage> messages(List<Turn> history, Ticket ticket) {
+        List<ChatMessage> messages = new ArrayList<>(2 + 2 * history.size());
+        messages.add(ChatMessage.system(systemMessage));
+        for (Turn turn : history) {
+            messages.add(ChatMessage.user(turn.ticketText()));
+            messages.add(ChatMessage.assistant(turn.answerJson()));
+        }
+        messages.add(ChatMessage.user(ticketText(ticket)));
+        return messages;
+    }
+
+    public JsonNode answerSchema() {
+        return answerSchema;
+    }
+
+    /** How a ticket appears in the conversation sent to the model. */
+    public static String ticketText(Ticket ticket) {
+        StringBuilder text = new StringBuilder("Ticket ").append(ticket.ticketId());
+        if (ticket.channel() != null) {
+            text.append(" via ").append(ticket.channel());
+        }
+        text.append('\n');
+        if (ticket.subject() != null && !ticket.subject().isBlank()) {
+            text.append("Subject: ").append(ticket.subject()).append('\n');
+        }
+        return text.append('\n').append(ticket.body()).toString();
+    }
+
+    /** Strict-mode schema: every property required, no additional properties. */
+    static ObjectNode schema(Iterable<String> categories) {
+        ObjectNode schema = Json.object();
+        schema.put("type", "object");
+        schema.put("additionalProperties", false);
+        ObjectNode props = schema.putObject("properties");
+        enumProperty(props, "category", categories);
+        enumProperty(props, "priority", TriageAnswer.PRIORITIES);
+        enumProperty(props, "sentiment", TriageAnswer.SENTIMENTS);
+        props.putObject("summary").put("type", "string");
+        props.putObject("draft_reply").put("type", "string");
+        props.putObject("confidence").put("type", "number");
+        ArrayNode required = schema.putArray("required");
+        props.fieldNames().forEachRemaining(required::add);
+        return schema;
+    }
+
+    private static void enumProperty(ObjectNode props, String name, Iterable<String> values) {
+        ObjectNode p = props.putObject(name);
+        p.put("type", "string");
+        ArrayNode e = p.putArray("enum");
+        values.forEach(e::add);
+    }
+}

@@ -1,0 +1,88 @@
+package dev.triage.llm;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.triage.records.Json;
+
+import java.util.Set;
+
+/**
+ * Validates a model's answer against the output contract. Servers constrain decoding only
+ * best-effort, so the answer is checked here whatever the request asked for.
+ */
+public final class TriageAnswerParser {
+
+    private final Set<String> categories;
+
+    public TriageAnswerParser(Set<String> categories) {
+        this.categories = Set.copyOf(categories);
+    }
+
+    /** Parses the content of a reply, or throws with a human-readable reason. */
+    public TriageAnswer parse(String content) throws InvalidAnswerException {
+        if (content == null || content.isBlank()) {
+            throw new InvalidAnswerException("empty answer");
+        }
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(stripCodeFence(content));
+        } catch (JsonProcessingException e) {
+            throw new InvalidAnswerException("answer is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw new InvalidAnswerException("answer is not a JSON object");
+        }
+        String category = text(node, "category");
+        if (!categories.contains(category)) {
+            throw new InvalidAnswerException(
+                    "unknown category '" + category + "'; allowed: " + categories);
+        }
+        String priority = text(node, "priority");
+        if (!TriageAnswer.PRIORITIES.contains(priority)) {
+            throw new InvalidAnswerException("invalid priority '" + priority + "'");
+        }
+        String sentiment = text(node, "sentiment");
+        if (!TriageAnswer.SENTIMENTS.contains(sentiment)) {
+            throw new InvalidAnswerException("invalid sentiment '" + sentiment + "'");
+        }
+        String summary = text(node, "summary");
+        String draftReply = text(node, "draft_reply");
+        JsonNode confidence = node.get("confidence");
+        if (confidence == null || !confidence.isNumber()) {
+            throw new InvalidAnswerException("confidence must be a number");
+        }
+        double c = confidence.asDouble();
+        if (!(c >= 0.0 && c <= 1.0)) {
+            throw new InvalidAnswerException("confidence " + c + " is outside 0..1");
+        }
+        return new TriageAnswer(category, priority, sentiment, summary, draftReply, c);
+    }
+
+    private static String text(JsonNode node, String field) throws InvalidAnswerException {
+        JsonNode value = node.get(field);
+        if (value == null || !value.isTextual()) {
+            throw new InvalidAnswerException(field + " is missing or not a string");
+        }
+        return value.asText();
+    }
+
+    /** Prompt-only backends often wrap JSON in a Markdown code fence. */
+    static String stripCodeFence(String content) {
+        String s = content.strip();
+        if (s.startsWith("```")) {
+            int firstNewline = s.indexOf('\n');
+            int lastFence = s.lastIndexOf("```");
+            if (firstNewline > 0 && lastFence > firstNewline) {
+                return s.substring(firstNewline + 1, lastFence);
+            }
+        }
+        return s;
+    }
+
+    /** The answer broke the contract. */
+    public static final class InvalidAnswerException extends Exception {
+        public InvalidAnswerException(String message) {
+            super(message);
+        }
+    }
+}

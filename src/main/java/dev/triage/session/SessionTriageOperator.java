@@ -1,0 +1,497 @@
+package dev.triage.session;
+
+import dev.triage.config.PromptSettings;
+import dev.triage.config.SessionSettings;
+import dev.triage.llm.LlmClient;
+import dev.triage.llm.LlmClientFactory;
+import dev.triage.llm.LlmException;
+import dev.triage.llm.LlmReply;
+import dev.triage.llm.PromptBuilder;
+import dev.triage.llm.TriageAnswer;
+import dev.triage.llm.TriageAnswerParser;
+import dev.triage.llm.TriageAnswerParser.InvalidAnswerException;
+import dev.triage.records.DeadLetter;
+import dev.triage.records.DeadLetter.Reason;
+import dev.triage.records.Ticket;
+import dev.triage.records.TriageResult;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.typeutils.ListTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.concurrent.ExecutorThreadFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The heart of the job: triages tickets with an LLM, one call at a time per session (in arrival
+ * order, each request carrying the session's earlier answers), many sessions concurrently.
+ *
+ * <p>Runs after {@code keyBy(sessionId)}. All state lives in keyed state and is touched only on
+ * the task thread: HTTP completions arrive on I/O threads and are handed back through the mailbox.
+ * At most {@code maxInFlight} calls run per subtask; at that limit {@code processElement} yields
+ * to the mailbox, which backpressures the input. Tickets behind a busy session wait in keyed
+ * MapState (RocksDB), not on the heap. See docs/design.md for the checkpoint and restore story.
+ */
+public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
+        implements OneInputStreamOperator<Ticket, TriageResult> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final SessionSettings settings;
+    private final PromptSettings promptSettings;
+    private final LlmClientFactory clientFactory;
+    private final transient MailboxExecutor mailbox;
+
+    // ------------------------------------------------------------ keyed state (per session)
+    private transient ValueState<SessionCursor> cursorState;
+    private transient MapState<Long, PendingTicket> waitingState;
+    private transient ValueState<PendingTicket> inFlightState;
+    private transient ValueState<List<Turn>> historyState;
+    private transient ValueStateDescriptor<PendingTicket> inFlightDescriptor;
+
+    // ------------------------------------------------------------ in memory only
+    private transient LlmClient client;
+    private transient PromptBuilder prompts;
+    private transient TriageAnswerParser answers;
+    private transient ScheduledExecutorService retryTimer;
+    /** Sessions whose in-flight ticket should be sent as soon as a slot is free. */
+    private transient ArrayDeque<String> ready;
+
+    private transient int callsInFlight;
+    private transient int retriesScheduled;
+
+    private transient Counter ticketsQueued;
+    private transient Counter llmCalls;
+    private transient Counter llmFailures;
+    private transient Counter llmRetries;
+    private transient Counter resultsEmitted;
+    private transient Counter deadLetters;
+    private transient Counter resumedAfterRestore;
+
+    public SessionTriageOperator(
+            StreamOperatorParameters<TriageResult> parameters,
+            SessionSettings settings,
+            PromptSettings promptSettings,
+            LlmClientFactory clientFactory) {
+        super(parameters);
+        this.settings = settings;
+        this.promptSettings = promptSettings;
+        this.clientFactory = clientFactory;
+        this.mailbox = parameters.getMailboxExecutor();
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        StateTtlConfig ttl =
+                StateTtlConfig.newBuilder(settings.idleTimeout())
+                        .updateTtlOnCreateAndWrite()
+                        .neverReturnExpired()
+                        .cleanupInRocksdbCompactFilter(1000)
+                        .build();
+
+        var cursor = new ValueStateDescriptor<>("session-cursor", TypeInformation.of(SessionCursor.class));
+        var waiting =
+                new MapStateDescriptor<>(
+                        "waiting-tickets", Types.LONG, TypeInformation.of(PendingTicket.class));
+        inFlightDescriptor =
+                new ValueStateDescriptor<>("in-flight-ticket", TypeInformation.of(PendingTicket.class));
+        var history =
+                new ValueStateDescriptor<>("conversation-history", new ListTypeInfo<>(Turn.class));
+        cursor.enableTimeToLive(ttl);
+        waiting.enableTimeToLive(ttl);
+        inFlightDescriptor.enableTimeToLive(ttl);
+        history.enableTimeToLive(ttl);
+
+        var store = context.getKeyedStateStore();
+        cursorState = store.getState(cursor);
+        waitingState = store.getMapState(waiting);
+        inFlightState = store.getState(inFlightDescriptor);
+        historyState = store.getState(history);
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        client = clientFactory.create();
+        prompts = new PromptBuilder(promptSettings);
+        answers = new TriageAnswerParser(promptSettings.categories().keySet());
+        ready = new ArrayDeque<>();
+        retryTimer =
+                Executors.newSingleThreadScheduledExecutor(
+                        new ExecutorThreadFactory("llm-retry-timer"));
+
+        var metrics = getMetricGroup();
+        ticketsQueued = metrics.counter("ticketsQueuedBehindSession");
+        llmCalls = metrics.counter("llmCalls");
+        llmFailures = metrics.counter("llmFailures");
+        llmRetries = metrics.counter("llmRetries");
+        resultsEmitted = metrics.counter("resultsEmitted");
+        deadLetters = metrics.counter("deadLetters");
+        resumedAfterRestore = metrics.counter("ticketsResumedAfterRestore");
+        metrics.gauge("callsInFlight", () -> callsInFlight);
+        metrics.gauge("sessionsReadyToSend", () -> ready.size());
+
+        resumeInFlightTickets();
+    }
+
+    /**
+     * After a restore, the calls that were in flight at the checkpoint are gone with the old
+     * process: send each of them again. Only keys of this subtask's key groups are visited, so after
+     * a rescale every session is resumed exactly once, by its new owner.
+     */
+    private void resumeInFlightTickets() throws Exception {
+        long now = now();
+        List<String> sendNow = new ArrayList<>();
+        List<PendingTicket> retryLater = new ArrayList<>();
+        this.<String>getKeyedStateBackend()
+                .applyToAllKeys(
+                        VoidNamespace.INSTANCE,
+                        VoidNamespaceSerializer.INSTANCE,
+                        inFlightDescriptor,
+                        (String key, ValueState<PendingTicket> state) -> {
+                            PendingTicket p = state.value();
+                            if (p == null) {
+                                return;
+                            }
+                            if (p.retryAt() > now) {
+                                retryLater.add(p);
+                            } else {
+                                sendNow.add(key);
+                            }
+                        });
+        for (PendingTicket p : retryLater) {
+            scheduleSend(p.ticket().sessionId(), p.retryAt() - now);
+        }
+        ready.addAll(sendNow);
+        resumedAfterRestore.inc(sendNow.size() + retryLater.size());
+        if (!ready.isEmpty() || !retryLater.isEmpty()) {
+            LOG.info(
+                    "Resuming {} in-flight tickets after restore ({} waiting for a retry).",
+                    sendNow.size() + retryLater.size(),
+                    retryLater.size());
+        }
+        drainReady();
+    }
+
+    @Override
+    public void processElement(StreamRecord<Ticket> element) throws Exception {
+        Ticket ticket = element.getValue();
+        String session = ticket.sessionId();
+        SessionCursor cursor = cursorState.value();
+        if (cursor == null) {
+            cursor = SessionCursor.NEW;
+        }
+        PendingTicket pending = new PendingTicket(ticket, cursor.nextTurn(), 0, now(), 0L);
+
+        if (inFlightState.value() != null) {
+            // The session is busy: wait in keyed state, behind its earlier tickets.
+            waitingState.put(cursor.tail(), pending);
+            cursorState.update(
+                    new SessionCursor(cursor.nextTurn() + 1, cursor.head(), cursor.tail() + 1));
+            ticketsQueued.inc();
+            return;
+        }
+        cursorState.update(new SessionCursor(cursor.nextTurn() + 1, cursor.head(), cursor.tail()));
+        inFlightState.update(pending);
+        ready.add(session);
+        drainReady();
+        // Backpressure: do not take the next input before this ticket has a slot.
+        while (!ready.isEmpty()) {
+            mailbox.yield();
+        }
+    }
+
+    /** Sends ready sessions while there is capacity. Task thread only. */
+    private void drainReady() throws Exception {
+        while (callsInFlight < settings.maxInFlight() && !ready.isEmpty()) {
+            send(ready.poll());
+        }
+    }
+
+    private void send(String session) throws Exception {
+        Object previousKey = getCurrentKey();
+        setCurrentKey(session);
+        try {
+            PendingTicket current = inFlightState.value();
+            if (current == null) {
+                return; // expired by TTL while waiting: nothing left to send
+            }
+            List<Turn> history = historyState.value();
+            var messages = prompts.messages(history == null ? List.of() : history, current.ticket());
+            PendingTicket sent = current.sent();
+            inFlightState.update(sent);
+            callsInFlight++;
+            llmCalls.inc();
+            String ticketId = sent.ticket().ticketId();
+            int attempt = sent.attempts();
+            try {
+                client.complete(messages, prompts.answerSchema())
+                        .whenComplete(
+                                (reply, error) ->
+                                        handBack(session, ticketId, attempt, reply, error));
+            } catch (RuntimeException e) {
+                handBack(session, ticketId, attempt, null, e);
+            }
+        } finally {
+            restoreKey(previousKey);
+        }
+    }
+
+    /** Runs on an I/O thread: only enqueue a mail, never touch state here. */
+    private void handBack(String session, String ticketId, int attempt, LlmReply reply, Throwable error) {
+        try {
+            mailbox.execute(
+                    () -> onCompletion(session, ticketId, attempt, reply, error),
+                    "llm completion for session %s",
+                    session);
+        } catch (RejectedExecutionException e) {
+            // The task is shutting down; the ticket is still in flight in the last checkpoint.
+        }
+    }
+
+    private void onCompletion(
+            String session, String ticketId, int attempt, LlmReply reply, Throwable error)
+            throws Exception {
+        callsInFlight--;
+        Object previousKey = getCurrentKey();
+        setCurrentKey(session);
+        try {
+            PendingTicket current = inFlightState.value();
+            if (current == null
+                    || !current.ticket().ticketId().equals(ticketId)
+                    || current.attempts() != attempt) {
+                LOG.debug("Ignoring a stale completion for ticket {} of session {}", ticketId, session);
+            } else if (error != null) {
+                onFailure(session, current, unwrap(error));
+            } else {
+                onReply(session, current, reply);
+            }
+        } finally {
+            restoreKey(previousKey);
+        }
+        drainReady();
+    }
+
+    private void onReply(String session, PendingTicket current, LlmReply reply) throws Exception {
+        Ticket ticket = current.ticket();
+        TriageAnswer answer;
+        try {
+            if (reply.content() == null) {
+                throw new InvalidAnswerException(
+                        reply.refusal() != null
+                                ? "model refused: " + reply.refusal()
+                                : "answer has no content");
+            }
+            if ("length".equals(reply.finishReason())) {
+                throw new InvalidAnswerException("answer was cut off at the output token limit");
+            }
+            answer = answers.parse(reply.content());
+        } catch (InvalidAnswerException e) {
+            emitDeadLetter(
+                    DeadLetter.ofTicket(
+                            Reason.LLM_INVALID_OUTPUT, e.getMessage(), ticket, reply.content(), now()));
+            advance(session);
+            return;
+        }
+        long now = now();
+        var result =
+                new TriageResult(
+                        ticket.ticketId(),
+                        ticket.sessionId(),
+                        ticket.customerId(),
+                        current.turn(),
+                        answer.category(),
+                        answer.priority(),
+                        answer.sentiment(),
+                        answer.summary(),
+                        answer.draftReply(),
+                        answer.confidence(),
+                        reply.model(),
+                        current.attempts(),
+                        reply.promptTokens(),
+                        reply.completionTokens(),
+                        ticket.createdAt(),
+                        now,
+                        Math.max(0, now - current.acceptedAt()));
+        output.collect(new StreamRecord<>(result, ticket.createdAt()));
+        resultsEmitted.inc();
+        appendHistory(current, answer);
+        advance(session);
+    }
+
+    private void onFailure(String session, PendingTicket current, LlmException e) throws Exception {
+        llmFailures.inc();
+        if (e.retriable() && current.attempts() < settings.maxAttempts()) {
+            long delay = backoffMillis(current.attempts());
+            inFlightState.update(current.retryingAt(now() + delay));
+            llmRetries.inc();
+            scheduleSend(session, delay);
+            return;
+        }
+        Reason reason;
+        if (e.kind() == LlmException.Kind.INVALID_RESPONSE) {
+            reason = Reason.LLM_INVALID_OUTPUT;
+        } else if (e.retriable()) {
+            reason = Reason.LLM_UNAVAILABLE;
+        } else {
+            reason = Reason.LLM_REJECTED;
+        }
+        String detail = e.getMessage() + " (after " + current.attempts() + " attempt(s))";
+        LOG.warn("Ticket {} of session {} goes to the DLQ: {}", current.ticket().ticketId(), session, detail);
+        emitDeadLetter(
+                DeadLetter.ofTicket(
+                        reason,
+                        detail,
+                        current.ticket(),
+                        reason == Reason.LLM_INVALID_OUTPUT ? e.responseBody() : null,
+                        now()));
+        advance(session);
+    }
+
+    /** The session's current ticket is done: start its next waiting ticket, if any. */
+    private void advance(String session) throws Exception {
+        inFlightState.clear();
+        SessionCursor cursor = cursorState.value();
+        if (cursor == null || !cursor.hasWaiting()) {
+            return;
+        }
+        PendingTicket next = waitingState.get(cursor.head());
+        waitingState.remove(cursor.head());
+        cursorState.update(new SessionCursor(cursor.nextTurn(), cursor.head() + 1, cursor.tail()));
+        if (next != null) {
+            inFlightState.update(next);
+            ready.add(session);
+        } else {
+            advance(session); // that entry expired by TTL; move on to the one after it
+        }
+    }
+
+    private void appendHistory(PendingTicket current, TriageAnswer answer) throws Exception {
+        List<Turn> history = historyState.value();
+        List<Turn> updated = history == null ? new ArrayList<>() : new ArrayList<>(history);
+        String text = PromptBuilder.ticketText(current.ticket());
+        int maxTextChars = Math.max(200, settings.historyChars() / 2);
+        if (text.length() > maxTextChars) {
+            text = text.substring(0, maxTextChars) + " [...]";
+        }
+        updated.add(new Turn(current.turn(), current.ticket().ticketId(), text, answer.toJson()));
+        int chars = updated.stream().mapToInt(Turn::chars).sum();
+        while (!updated.isEmpty()
+                && (updated.size() > settings.historyTurns() || chars > settings.historyChars())) {
+            chars -= updated.remove(0).chars();
+        }
+        historyState.update(updated);
+        // Refresh the cursor's TTL together with the history so they expire together.
+        SessionCursor cursor = cursorState.value();
+        if (cursor != null) {
+            cursorState.update(cursor);
+        }
+    }
+
+    private void emitDeadLetter(DeadLetter letter) {
+        output.collect(DeadLetter.OUTPUT_TAG, new StreamRecord<>(letter, letter.failedAt()));
+        deadLetters.inc();
+    }
+
+    /** Sends the session's in-flight ticket again after a delay, without blocking anything. */
+    private void scheduleSend(String session, long delayMillis) {
+        retriesScheduled++;
+        retryTimer.schedule(
+                () -> {
+                    try {
+                        mailbox.execute(
+                                () -> {
+                                    retriesScheduled--;
+                                    ready.add(session);
+                                    drainReady();
+                                },
+                                "llm retry for session %s",
+                                session);
+                    } catch (RejectedExecutionException e) {
+                        // shutting down; the retry is recorded in state and resumes after restore
+                    }
+                },
+                delayMillis,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** Exponential backoff with up to 25% jitter subtracted, capped. */
+    long backoffMillis(int attemptsSoFar) {
+        long base = settings.initialBackoff().toMillis();
+        long cap = settings.maxBackoff().toMillis();
+        long exp = Math.min(cap, base << Math.min(20, Math.max(0, attemptsSoFar - 1)));
+        return exp - (long) (exp * 0.25 * ThreadLocalRandom.current().nextDouble());
+    }
+
+    @Override
+    public void finish() throws Exception {
+        // End of a bounded input (or stop with --drain): answer everything that was accepted.
+        while (callsInFlight > 0 || !ready.isEmpty() || retriesScheduled > 0) {
+            mailbox.yield();
+        }
+        super.finish();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (retryTimer != null) {
+                retryTimer.shutdownNow();
+            }
+            if (client != null) {
+                client.close();
+            }
+        } finally {
+            super.close();
+        }
+    }
+
+    private void restoreKey(Object previousKey) {
+        if (previousKey != null) {
+            setCurrentKey(previousKey);
+        }
+    }
+
+    private long now() {
+        return getProcessingTimeService().getCurrentProcessingTime();
+    }
+
+    private static LlmException unwrap(Throwable error) {
+        Throwable t = error;
+        while (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof LlmException e) {
+            return e;
+        }
+        return new LlmException(
+                LlmException.Kind.TRANSPORT, 0, true, t.getClass().getSimpleName() + ": " + t.getMessage(), null);
+    }
+
+    /** Calls in flight on this subtask (for tests and metrics). */
+    int callsInFlight() {
+        return callsInFlight;
+    }
+}

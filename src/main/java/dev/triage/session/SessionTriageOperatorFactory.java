@@ -1,0 +1,41 @@
+package dev.triage.session;
+
+import dev.triage.config.PromptSettings;
+import dev.triage.config.SessionSettings;
+import dev.triage.llm.LlmClientFactory;
+import dev.triage.records.Ticket;
+import dev.triage.records.TriageResult;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
+import org.apache.flink.streaming.api.operators.StreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+
+/** Creates {@link SessionTriageOperator} with the task's mailbox executor. */
+public class SessionTriageOperatorFactory extends AbstractStreamOperatorFactory<TriageResult>
+        implements OneInputStreamOperatorFactory<Ticket, TriageResult> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final SessionSettings settings;
+    private final PromptSettings prompts;
+    private final LlmClientFactory clientFactory;
+
+    public SessionTriageOperatorFactory(
+            SessionSettings settings, PromptSettings prompts, LlmClientFactory clientFactory) {
+        this.settings = settings;
+        this.prompts = prompts;
+        this.clientFactory = clientFactory;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T extends StreamOperator<TriageResult>> T createStreamOperator(
+            StreamOperatorParameters<TriageResult> parameters) {
+        return (T) new SessionTriageOperator(parameters, settings, prompts, clientFactory);
+    }
+
+    @Override
+    public Class<? extends StreamOperator> getStreamOperatorClass(ClassLoader classLoader) {
+        return SessionTriageOperator.class;
+    }
+}

@@ -1,0 +1,197 @@
+package dev.triage.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.triage.records.Json;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** The local tools behind {@code bin/triage}: the model server, a ticket producer, a results reader. */
+@Command(
+        name = "triage-tools",
+        mixinStandardHelpOptions = true,
+        subcommands = {
+            TriageTools.LlmServer.class,
+            TriageTools.Produce.class,
+            TriageTools.Results.class
+        })
+public final class TriageTools {
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TriageTools()).execute(args));
+    }
+
+    @Command(name = "llm-server", description = "Run the local OpenAI-compatible model server.")
+    static final class LlmServer implements Callable<Integer> {
+        @Option(names = "--host", defaultValue = "127.0.0.1")
+        String host;
+
+        @Option(names = "--port", defaultValue = "8000")
+        int port;
+
+        @Option(names = "--latency-ms", defaultValue = "0", description = "Added latency per answer.")
+        long latencyMs;
+
+        @Option(names = "--model", defaultValue = "local-triage")
+        String model;
+
+        @Override
+        public Integer call() throws Exception {
+            var server =
+                    LocalModelServer.start(
+                            new LocalModelServer.Options(host, port, latencyMs, model, null));
+            System.out.println("Local model server listening on " + server.baseUrl()
+                    + " (latency " + latencyMs + " ms)");
+            CountDownLatch stop = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                stop.countDown();
+            }));
+            stop.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "produce", description = "Send tickets to Kafka, keyed by session_id.")
+    static final class Produce implements Callable<Integer> {
+        @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092")
+        String bootstrap;
+
+        @Option(names = "--topic", defaultValue = "tickets")
+        String topic;
+
+        @Option(names = "--sample", description = "Generate N sample tickets instead of reading a file.")
+        Integer sample;
+
+        @Option(names = "--sessions", description = "Sessions for --sample (default N/4).")
+        Integer sessions;
+
+        @Option(names = "--seed", defaultValue = "42")
+        long seed;
+
+        @Parameters(arity = "0..1", paramLabel = "FILE.jsonl", description = "One ticket per line.")
+        Path file;
+
+        @Override
+        public Integer call() throws Exception {
+            List<String> lines;
+            if (sample != null) {
+                int s = sessions != null ? sessions : Math.max(1, sample / 4);
+                lines = SampleTickets.generate(sample, s, seed);
+            } else if (file != null) {
+                lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList();
+            } else {
+                System.err.println("Give FILE.jsonl or --sample N");
+                return 2;
+            }
+            Properties props = new Properties();
+            props.put("bootstrap.servers", bootstrap);
+            props.put("acks", "all");
+            props.put("enable.idempotence", "true");
+            props.put("linger.ms", "5");
+            try (var producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+                for (String line : lines) {
+                    // The session id as key keeps a session's tickets in one partition, in order.
+                    producer.send(new ProducerRecord<>(topic, sessionKey(line), line));
+                }
+                producer.flush();
+            }
+            System.out.println("Produced " + lines.size() + " tickets to " + topic);
+            return 0;
+        }
+
+        static String sessionKey(String line) {
+            try {
+                JsonNode node = Json.MAPPER.readTree(line);
+                JsonNode session = node == null ? null : node.get("session_id");
+                return session != null && session.isTextual() ? session.asText() : null;
+            } catch (Exception e) {
+                return null; // not JSON: the job sends it to the dead-letter topic
+            }
+        }
+    }
+
+    @Command(name = "results", description = "Print committed records of a topic (read_committed), one JSON per line.")
+    static final class Results implements Callable<Integer> {
+        @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092")
+        String bootstrap;
+
+        @Option(names = "--topic", defaultValue = "triage-results")
+        String topic;
+
+        @Option(names = "--follow", description = "Keep printing new records until interrupted.")
+        boolean follow;
+
+        @Option(names = "--expect", description = "Wait until at least N records exist, then exit (0) or time out (1).")
+        Integer expect;
+
+        @Option(names = "--timeout-s", defaultValue = "120")
+        int timeoutSeconds;
+
+        @Option(names = "--quiet", description = "Print only the count.")
+        boolean quiet;
+
+        @Override
+        public Integer call() {
+            Properties props = new Properties();
+            props.put("bootstrap.servers", bootstrap);
+            props.put("isolation.level", "read_committed");
+            props.put("enable.auto.commit", "false");
+            try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+                List<TopicPartition> partitions =
+                        consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                                .map(p -> new TopicPartition(topic, p.partition()))
+                                .toList();
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+                long deadline = System.currentTimeMillis() + timeoutSeconds * 1000L;
+                long seen = 0;
+                while (true) {
+                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                        seen++;
+                        if (!quiet) {
+                            System.out.println(r.value());
+                        }
+                    }
+                    System.out.flush();
+                    if (follow) {
+                        continue;
+                    }
+                    if (expect != null) {
+                        if (seen >= expect) {
+                            break;
+                        }
+                        if (System.currentTimeMillis() > deadline) {
+                            System.err.println("Timed out: " + seen + " of " + expect + " records on " + topic);
+                            return 1;
+                        }
+                    } else if (partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp))) {
+                        break;
+                    }
+                }
+                if (quiet) {
+                    System.out.println(seen);
+                }
+                return 0;
+            }
+        }
+    }
+}

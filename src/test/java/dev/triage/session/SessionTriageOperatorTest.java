@@ -1,0 +1,305 @@
+package dev.triage.session;
+
+import dev.triage.config.PromptSettings;
+import dev.triage.config.SessionSettings;
+import dev.triage.llm.TriageAnswer;
+import dev.triage.records.DeadLetter;
+import dev.triage.records.Ticket;
+import dev.triage.records.TriageResult;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SessionTriageOperatorTest {
+
+    private static final PromptSettings PROMPTS =
+            new PromptSettings(
+                    "Triage.",
+                    new java.util.TreeMap<>(Map.of("billing", "money", "technical", "bugs", "other", "rest")));
+
+    private final String clientId = UUID.randomUUID().toString();
+    private String currentClient = clientId;
+    private KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> harness;
+
+    @AfterEach
+    void closeHarness() throws Exception {
+        if (harness != null) {
+            closeAfterAnsweringAll(harness, currentClient);
+        }
+    }
+
+    /** finish() waits for calls in flight (end of input), so answer them before closing. */
+    private static void closeAfterAnsweringAll(
+            KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> h, String id)
+            throws Exception {
+        FakeLlmClient llm = FakeLlmClient.get(id);
+        Thread answerer =
+                new Thread(() -> {
+                    long deadline = System.currentTimeMillis() + 10_000;
+                    while (System.currentTimeMillis() < deadline) {
+                        llm.calls.forEach(c -> c.answer(answer("other", "closing")));
+                        sleep(5);
+                    }
+                });
+        answerer.setDaemon(true);
+        answerer.start();
+        h.close();
+        answerer.interrupt();
+    }
+
+    @Test
+    void queuesSecondTicketUntilFirstIsAnswered() throws Exception {
+        harness = open(settings(8), null);
+        harness.processElement(record(ticket("S-1", "T-1", "I was charged twice.")));
+        harness.processElement(record(ticket("S-1", "T-2", "Any update?")));
+
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        assertThat(llm.calls).hasSize(1);
+        assertThat(llm.calls.get(0).lastUserMessage()).contains("T-1");
+
+        llm.calls.get(0).answer(answer("billing", "Customer was charged twice."));
+        runMailsUntil(() -> llm.calls.size() == 2);
+
+        FakeLlmClient.Call second = llm.calls.get(1);
+        assertThat(second.lastUserMessage()).contains("T-2").contains("Any update?");
+        assertThat(second.assistantMessages()).isEqualTo(1);
+        assertThat(second.allText()).contains("Customer was charged twice.").contains("I was charged twice.");
+
+        second.answer(answer("billing", "Customer asks for an update."));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 2);
+        List<TriageResult> results = harness.extractOutputValues();
+        assertThat(results).extracting(TriageResult::ticketId).containsExactly("T-1", "T-2");
+        assertThat(results).extracting(TriageResult::turn).containsExactly(1, 2);
+        assertThat(results.get(1).attempts()).isEqualTo(1);
+    }
+
+    @Test
+    void otherSessionsAreNotHeldUpByABusySession() throws Exception {
+        harness = open(settings(8), null);
+        harness.processElement(record(ticket("S-1", "T-1", "first")));
+        harness.processElement(record(ticket("S-1", "T-2", "second of S-1")));
+        harness.processElement(record(ticket("S-2", "T-3", "first of S-2")));
+
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        assertThat(llm.calls).hasSize(2);
+        // S-2 answers first although S-1 is still busy.
+        llm.calls.get(1).answer(answer("other", "S-2 answered"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+        assertThat(harness.extractOutputValues().get(0).sessionId()).isEqualTo("S-2");
+        assertThat(llm.calls).hasSize(2); // S-1's second ticket still waits for its first
+    }
+
+    @Test
+    void callsInFlightNeverExceedTheLimitAndTheInputIsBackpressured() throws Exception {
+        harness = open(settings(2), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-1", "T-1", "one")));
+        harness.processElement(record(ticket("S-2", "T-2", "two")));
+        assertThat(llm.calls).hasSize(2);
+
+        // The third session must wait for a free slot: answer S-1 from another thread later.
+        Thread answerer =
+                new Thread(() -> {
+                    sleep(200);
+                    llm.calls.get(0).answer(answer("other", "one done"));
+                });
+        answerer.start();
+        long start = System.nanoTime();
+        harness.processElement(record(ticket("S-3", "T-3", "three")));
+        long blockedMillis = (System.nanoTime() - start) / 1_000_000;
+        answerer.join();
+
+        assertThat(blockedMillis).isGreaterThanOrEqualTo(150);
+        assertThat(llm.calls).hasSize(3);
+        assertThat(llm.maxInFlight.get()).isEqualTo(2);
+        assertThat(llm.calls.get(0).future().isDone()).isTrue();
+    }
+
+    @Test
+    void idleSessionStateExpiresAfterTheTtl() throws Exception {
+        harness = open(settings(8), null);
+        harness.setStateTtlProcessingTime(0);
+        harness.processElement(record(ticket("S-1", "T-1", "first")));
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        llm.calls.get(0).answer(answer("other", "first answer"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+        assertThat(harness.numKeyedStateEntries()).isGreaterThan(0);
+
+        harness.setStateTtlProcessingTime(Duration.ofHours(2).toMillis());
+        harness.processElement(record(ticket("S-1", "T-2", "back after two hours")));
+        assertThat(llm.calls).hasSize(2);
+        assertThat(llm.calls.get(1).assistantMessages()).isZero();
+        llm.calls.get(1).answer(answer("other", "fresh"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 2);
+        assertThat(harness.extractOutputValues().get(1).turn()).isEqualTo(1);
+    }
+
+    @Test
+    void invalidAnswerGoesToTheDeadLetterQueueAndTheSessionMovesOn() throws Exception {
+        harness = open(settings(8), null);
+        harness.processElement(record(ticket("S-1", "T-1", "first")));
+        harness.processElement(record(ticket("S-1", "T-2", "second")));
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        llm.calls.get(0).answerRaw("{\"category\":\"astrology\"}");
+        runMailsUntil(() -> llm.calls.size() == 2);
+
+        List<DeadLetter> dlq = deadLetters();
+        assertThat(dlq).hasSize(1);
+        assertThat(dlq.get(0).reason()).isEqualTo("llm_invalid_output");
+        assertThat(dlq.get(0).ticketId()).isEqualTo("T-1");
+        assertThat(dlq.get(0).payload()).contains("\"body\":\"first\"");
+        assertThat(dlq.get(0).llmOutput()).contains("astrology");
+
+        llm.calls.get(1).answer(answer("other", "ok"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+        assertThat(harness.extractOutputValues().get(0).turn()).isEqualTo(2);
+    }
+
+    @Test
+    void retriableFailureIsRetriedWithoutLosingTheSessionsPlace() throws Exception {
+        harness = open(settings(8), null);
+        harness.processElement(record(ticket("S-1", "T-1", "first")));
+        harness.processElement(record(ticket("S-1", "T-2", "second")));
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        llm.calls.get(0).fail(503, true);
+        runMailsUntil(() -> llm.calls.size() == 2);
+        assertThat(llm.calls.get(1).lastUserMessage()).contains("T-1");
+
+        llm.calls.get(1).answer(answer("other", "after retry"));
+        runMailsUntil(() -> llm.calls.size() == 3);
+        assertThat(harness.extractOutputValues().get(0).attempts()).isEqualTo(2);
+        assertThat(llm.calls.get(2).lastUserMessage()).contains("T-2");
+    }
+
+    @Test
+    void permanentFailureGoesToTheDeadLetterQueue() throws Exception {
+        harness = open(settings(8), null);
+        harness.processElement(record(ticket("S-1", "T-1", "first")));
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        llm.calls.get(0).fail(401, false);
+        runMailsUntil(() -> deadLetters().size() == 1);
+        assertThat(deadLetters().get(0).reason()).isEqualTo("llm_rejected");
+        assertThat(deadLetters().get(0).detail()).contains("401");
+        assertThat(llm.calls).hasSize(1);
+    }
+
+    @Test
+    void restoreResendsInFlightTicketsOnceAndKeepsWaitingOnesInOrder() throws Exception {
+        harness = open(settings(8), null);
+        harness.processElement(record(ticket("S-1", "T-1", "first")));
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        llm.calls.get(0).answer(answer("other", "answer one"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+        harness.processElement(record(ticket("S-1", "T-2", "second")));
+        harness.processElement(record(ticket("S-1", "T-3", "third")));
+        harness.processElement(record(ticket("S-2", "T-4", "other session")));
+        assertThat(llm.calls).hasSize(3);
+        OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
+        closeAfterAnsweringAll(harness, clientId);
+
+        // A new process: the calls of T-2 and T-4 were lost with the old one.
+        String restoredId = UUID.randomUUID().toString();
+        harness = open(settings(8), snapshot, restoredId);
+        currentClient = restoredId;
+        FakeLlmClient restored = FakeLlmClient.get(restoredId);
+        assertThat(restored.calls).hasSize(2);
+        assertThat(restored.calls)
+                .extracting(FakeLlmClient.Call::lastUserMessage)
+                .anySatisfy(m -> assertThat(m).contains("T-2"))
+                .anySatisfy(m -> assertThat(m).contains("T-4"));
+        FakeLlmClient.Call t2 =
+                restored.calls.stream().filter(c -> c.lastUserMessage().contains("T-2")).findFirst().get();
+        assertThat(t2.allText()).contains("answer one");
+        t2.answer(answer("other", "answer two"));
+        runMailsUntil(() -> restored.calls.size() == 3);
+        assertThat(restored.calls.get(2).lastUserMessage()).contains("T-3");
+        assertThat(restored.calls.get(2).allText()).contains("answer one").contains("answer two");
+        restored.calls.get(2).answer(answer("other", "answer three"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 2);
+        List<TriageResult> out = harness.extractOutputValues();
+        assertThat(out).extracting(TriageResult::turn).containsExactly(2, 3);
+        assertThat(out.get(0).attempts()).isEqualTo(2); // one call lost with the old process
+    }
+
+    // ------------------------------------------------------------------ fixtures
+
+    private static SessionSettings settings(int maxInFlight) {
+        return new SessionSettings(
+                maxInFlight, 4, 4000, Duration.ofHours(1), 3, Duration.ofMillis(10), Duration.ofMillis(50));
+    }
+
+    private KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
+            SessionSettings settings, OperatorSubtaskState state) throws Exception {
+        return open(settings, state, clientId);
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
+            SessionSettings settings, OperatorSubtaskState state, String id) throws Exception {
+        var h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new SessionTriageOperatorFactory(settings, PROMPTS, FakeLlmClient.factory(id)),
+                        Ticket::sessionId,
+                        Types.STRING);
+        if (state != null) {
+            h.initializeState(state);
+        }
+        h.open();
+        return h;
+    }
+
+    static Ticket ticket(String session, String id, String body) {
+        return new Ticket(id, session, "C-1", "email", null, body, 1_000L, "tickets", 0, 0L);
+    }
+
+    private static StreamRecord<Ticket> record(Ticket t) {
+        return new StreamRecord<>(t, t.createdAt());
+    }
+
+    static TriageAnswer answer(String category, String summary) {
+        return new TriageAnswer(category, "normal", "neutral", summary, "We are on it.", 0.9);
+    }
+
+    private List<DeadLetter> deadLetters() {
+        var side = harness.getSideOutput(DeadLetter.OUTPUT_TAG);
+        return side == null ? List.of() : side.stream().map(StreamRecord::getValue).collect(Collectors.toList());
+    }
+
+    /** Runs mails (completions, retries) on this thread, the operator's task thread. */
+    private void runMailsUntil(BooleanSupplier condition) throws Exception {
+        TaskMailbox mailbox = harness.getTaskMailbox();
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (!condition.getAsBoolean()) {
+            Optional<Mail> mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY);
+            if (mail.isPresent()) {
+                mail.get().run();
+            } else if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("condition not met within 5 s");
+            } else {
+                Thread.sleep(2);
+            }
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
