@@ -23,8 +23,13 @@ public final class TriageJob {
     public static void main(String[] args) throws Exception {
         Configuration conf = JobSettings.fromArgs(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        configure(env, conf);
+        build(env, conf);
+        env.execute(conf.get(JOB_NAME));
+    }
 
+    /** Defines the whole job on {@code env} from the settings: Kafka in, triage, Kafka out. */
+    public static void build(StreamExecutionEnvironment env, Configuration conf) {
+        configure(env, conf);
         TriageWorkflow.define(
                 env.fromSource(
                                 KafkaConnectors.ticketSource(conf),
@@ -37,8 +42,6 @@ public final class TriageJob {
                 SessionSettings.from(conf),
                 PromptSettings.from(conf),
                 OpenAiChatClient.factory(LlmSettings.from(conf)));
-
-        env.execute(conf.get(JOB_NAME));
     }
 
     /** Job-level settings that belong to this job rather than to the cluster. */

@@ -1,0 +1,246 @@
+package dev.triage.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.triage.config.JobSettings;
+import dev.triage.records.Json;
+import dev.triage.testing.EmbeddedKafka;
+import dev.triage.tools.LocalModelServer;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.AbstractMap.SimpleEntry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The whole job on a MiniCluster (parallelism 2, RocksDB, checkpoints every second) with a real
+ * Kafka broker and the local model server over HTTP: exactly one result or dead letter per input,
+ * per-session order, and every request carrying its session's earlier answers.
+ */
+class TriageJobITCase {
+
+    private static final int SESSIONS = 120;
+    private static final int TICKETS_PER_SESSION = 10;
+    private static final int HISTORY_TURNS = 6;
+    private static final long MODEL_LATENCY_MS = Long.getLong("triage.it.latencyMs", 60);
+    private static final Pattern TICKET_ID = Pattern.compile("^Ticket (\\S+)");
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .setConfiguration(clusterConfig())
+                            .build());
+
+    private static EmbeddedKafka kafka;
+    private static LocalModelServer model;
+    private static final Queue<JsonNode> requests = new ConcurrentLinkedQueue<>();
+
+    @BeforeAll
+    static void startServices() throws Exception {
+        kafka = EmbeddedKafka.start();
+        kafka.createTopic("tickets", 4);
+        kafka.createTopic("triage-results", 2);
+        kafka.createTopic("triage-dlq", 1);
+        model =
+                LocalModelServer.start(
+                        LocalModelServer.Options.onPort(0)
+                                .withLatencyMs(MODEL_LATENCY_MS)
+                                .withRequestListener(requests::add));
+    }
+
+    @AfterAll
+    static void stopServices() throws Exception {
+        if (model != null) {
+            model.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    void triagesEveryTicketExactlyOnceInSessionOrderWithHistory() throws Exception {
+        // ---- input: clean sessions, two sessions where the model answers garbage once, bad records
+        List<SimpleEntry<String, byte[]>> input = new ArrayList<>();
+        Map<String, List<String>> ticketsBySession = new HashMap<>();
+        for (int k = 1; k <= TICKETS_PER_SESSION; k++) {
+            for (int s = 1; s <= SESSIONS; s++) {
+                String session = String.format("S-%03d", s);
+                String id = session + "-T" + k;
+                String body = "Message " + k + " of " + session + " about my invoice and a refund. More text.";
+                input.add(ticket(session, id, body));
+                ticketsBySession.computeIfAbsent(session, x -> new ArrayList<>()).add(id);
+            }
+        }
+        for (String session : List.of("S-BAD-1", "S-BAD-2")) {
+            input.add(ticket(session, session + "-T1", "First message of " + session + ". Hello."));
+            input.add(ticket(session, session + "-T2", "Second of " + session + ". [[simulate:invalid-json]]"));
+            input.add(ticket(session, session + "-T3", "Third message of " + session + ". Thanks."));
+        }
+        List<byte[]> badRecords =
+                List.of(
+                        "this is not json".getBytes(StandardCharsets.UTF_8),
+                        "{\"ticket_id\":\"X-1\",\"body\":\"no session\"}".getBytes(StandardCharsets.UTF_8),
+                        "{\"ticket_id\":\"X-2\",\"session_id\":\"S-X\"}".getBytes(StandardCharsets.UTF_8),
+                        ("{\"ticket_id\":\"X-3\",\"session_id\":\"S-X\",\"body\":\"" + "a".repeat(40_000) + "\"}")
+                                .getBytes(StandardCharsets.UTF_8),
+                        new byte[] {(byte) 0xC3, (byte) 0x28, 0x7B, 0x7D},
+                        "{\"ticket_id\":42,\"session_id\":\"S-X\",\"body\":\"numeric id\"}".getBytes(StandardCharsets.UTF_8),
+                        "{\"ticket_id\":\"X-4\",\"session_id\":\"S-X\",\"body\":\"b\",\"created_at\":\"yesterday\"}"
+                                .getBytes(StandardCharsets.UTF_8),
+                        new byte[0],
+                        "[1,2,3]".getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; i < badRecords.size(); i++) {
+            input.add(input.size() / 2 + i * 7, new SimpleEntry<>(null, badRecords.get(i)));
+        }
+        int validTickets = SESSIONS * TICKETS_PER_SESSION + 6;
+        int expectedResults = validTickets - 2;
+        int expectedDeadLetters = badRecords.size() + 2;
+
+        // ---- run the job
+        Configuration settings =
+                JobSettings.fromYaml(
+                        String.join(
+                                "\n",
+                                "kafka.bootstrap-servers: " + kafka.bootstrapServers(),
+                                "kafka.starting-offsets: earliest",
+                                "llm.base-url: " + model.baseUrl(),
+                                "session.history-turns: " + HISTORY_TURNS,
+                                "session.max-in-flight: 32",
+                                "job.parallelism: 2"));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.enableCheckpointing(1000);
+        TriageJob.build(env, settings);
+        JobClient job = env.executeAsync("triage-it");
+
+        long start = System.nanoTime();
+        kafka.produce("tickets", new ArrayList<>(input));
+        EmbeddedKafka.Read read =
+                kafka.readCommittedTimed("triage-results", expectedResults, Duration.ofMinutes(3));
+        List<String> results = read.values();
+        double seconds = (read.reachedAtNanos() - start) / 1e9;
+        List<String> deadLetters = kafka.readCommitted("triage-dlq", expectedDeadLetters, Duration.ofSeconds(30));
+        job.cancel().get();
+        System.out.printf(
+                "ITCase pipeline: %d tickets in %.1f s = %.0f tickets/s (model latency %d ms, parallelism 2)%n",
+                input.size(), seconds, input.size() / seconds, MODEL_LATENCY_MS);
+
+        // ---- exactly one record per input
+        assertThat(results).hasSize(expectedResults);
+        assertThat(deadLetters).hasSize(expectedDeadLetters);
+        Map<String, JsonNode> resultById = new HashMap<>();
+        for (String r : results) {
+            JsonNode node = Json.MAPPER.readTree(r);
+            assertThat(resultById.put(node.get("ticket_id").asText(), node)).as("duplicate %s", r).isNull();
+        }
+        Set<String> deadIds = new HashSet<>();
+        Map<String, Integer> reasons = new HashMap<>();
+        for (String d : deadLetters) {
+            JsonNode node = Json.MAPPER.readTree(d);
+            assertThat(node.get("reason").asText()).isNotBlank();
+            assertThat(node.get("detail").asText()).isNotBlank();
+            assertThat(node.has("payload")).isTrue();
+            assertThat(node.get("source").get("topic").asText()).isEqualTo("tickets");
+            reasons.merge(node.get("reason").asText(), 1, Integer::sum);
+            if (node.hasNonNull("ticket_id") && node.get("reason").asText().startsWith("llm_")) {
+                deadIds.add(node.get("ticket_id").asText());
+            }
+        }
+        assertThat(deadIds).containsExactlyInAnyOrder("S-BAD-1-T2", "S-BAD-2-T2");
+        assertThat(reasons)
+                .containsEntry("llm_invalid_output", 2)
+                .containsEntry("invalid_json", 3)
+                .containsEntry("missing_field", 2)
+                .containsEntry("too_large", 1)
+                .containsEntry("invalid_encoding", 1)
+                .containsEntry("invalid_field", 2);
+        // The original payload is kept: text as is, invalid UTF-8 as base64.
+        assertThat(deadLetters).anySatisfy(d -> assertThat(d).contains("\"payload\":\"this is not json\""));
+        assertThat(deadLetters).anySatisfy(d -> assertThat(d).contains("\"payload\":\"wyh7fQ==\"").contains("base64"));
+
+        // ---- per-session order: turns 1..n, in order on the topic
+        Map<String, List<Integer>> turnsInTopicOrder = new HashMap<>();
+        for (String r : results) {
+            JsonNode node = Json.MAPPER.readTree(r);
+            turnsInTopicOrder
+                    .computeIfAbsent(node.get("session_id").asText(), x -> new ArrayList<>())
+                    .add(node.get("turn").asInt());
+        }
+        for (int s = 1; s <= SESSIONS; s++) {
+            String session = String.format("S-%03d", s);
+            assertThat(turnsInTopicOrder.get(session)).as(session).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+            for (int k = 1; k <= TICKETS_PER_SESSION; k++) {
+                assertThat(resultById.get(session + "-T" + k).get("turn").asInt()).isEqualTo(k);
+            }
+        }
+        assertThat(turnsInTopicOrder.get("S-BAD-1")).containsExactly(1, 3);
+
+        // ---- every request carried the session's earlier answers (the last HISTORY_TURNS of them)
+        Map<String, JsonNode> requestByTicket = new HashMap<>();
+        for (JsonNode request : requests) {
+            JsonNode messages = request.get("messages");
+            Matcher m = TICKET_ID.matcher(messages.get(messages.size() - 1).get("content").asText());
+            assertThat(m.find()).isTrue();
+            assertThat(requestByTicket.put(m.group(1), request)).as("asked twice: %s", m.group(1)).isNull();
+        }
+        assertThat(requestByTicket).hasSize(validTickets);
+        for (int s = 1; s <= SESSIONS; s++) {
+            String session = String.format("S-%03d", s);
+            List<String> ids = ticketsBySession.get(session);
+            for (int k = 1; k <= ids.size(); k++) {
+                List<String> assistant = new ArrayList<>();
+                for (JsonNode msg : requestByTicket.get(ids.get(k - 1)).get("messages")) {
+                    if (msg.get("role").asText().equals("assistant")) {
+                        assistant.add(Json.MAPPER.readTree(msg.get("content").asText()).get("summary").asText());
+                    }
+                }
+                List<String> expected = new ArrayList<>();
+                for (int j = Math.max(1, k - HISTORY_TURNS); j < k; j++) {
+                    expected.add(resultById.get(ids.get(j - 1)).get("summary").asText());
+                }
+                assertThat(assistant).as("history of %s", ids.get(k - 1)).isEqualTo(expected);
+            }
+        }
+        assertThat(resultById.get("S-001-T2").get("summary").asText()).isEqualTo("Message 2 of S-001 about my invoice and a refund.");
+    }
+
+    private static SimpleEntry<String, byte[]> ticket(String session, String id, String body) {
+        var node = Json.object();
+        node.put("ticket_id", id);
+        node.put("session_id", session);
+        node.put("customer_id", "C-" + session);
+        node.put("channel", "email");
+        node.put("subject", "Help");
+        node.put("body", body);
+        return new SimpleEntry<>(session, node.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Configuration clusterConfig() {
+        Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        return conf;
+    }
+}
