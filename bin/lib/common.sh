@@ -1,0 +1,263 @@
+# Shared by bin/triage and the CLI wrappers in bin/. Sourced, not executed.
+# Everything bin/triage starts writes under .local/ (data, logs, pids), ignored by git.
+
+LOCAL_DIR="$ROOT/.local"
+RUN_DIR="$LOCAL_DIR/run"
+LOG_DIR="$LOCAL_DIR/logs"
+DATA_DIR="$LOCAL_DIR/data"
+STACK_DIR="$ROOT/target/local"
+LIB_DIR="$STACK_DIR/lib"                 # broker, Kafka CLIs, local tools
+FLINK_LIB="$STACK_DIR/flink/lib"         # the Flink cluster's classpath
+FLINK_PLUGINS="$STACK_DIR/flink/plugins" # metrics reporter plugin
+JOB_JAR="$ROOT/target/triage-job.jar"
+FLINK_CONF="$ROOT/flink-conf"
+KAFKA_BOOTSTRAP="localhost:9092"
+LLM_PORT=8000
+FLINK_UI="http://localhost:8081"
+JOB_NAME="support-triage"
+
+die() { echo "bin/triage: $*" >&2; exit 1; }
+say() { echo "==> $*" >&2; }
+
+require_prereqs() {
+  command -v java >/dev/null || die "java is not on PATH (Java 17+ is needed)"
+  command -v mvn >/dev/null || die "mvn is not on PATH (Maven 3.8+ is needed)"
+  command -v curl >/dev/null || die "curl is not on PATH"
+  local v
+  v=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/ *java.specification.version = //p')
+  [[ "${v%%.*}" -ge 17 ]] 2>/dev/null || die "Java 17+ is needed, found $v"
+}
+
+# Builds the job jar and the local classpaths when sources changed since the last build.
+build_if_needed() {
+  local stamp="$STACK_DIR/.built"
+  if [[ "${1:-}" != "--force" && -f "$stamp" && -f "$JOB_JAR" ]] \
+     && [[ -z "$(find "$ROOT/src/main" "$ROOT/pom.xml" "$ROOT/bin/lib/flink-cluster.pom.xml" -newer "$stamp" -print -quit)" ]]; then
+    return 0
+  fi
+  say "Building (mvn package; first run downloads dependencies)"
+  (cd "$ROOT" && mvn -B -q package -DskipTests) || die "build failed"
+  rm -rf "$STACK_DIR"
+  (cd "$ROOT" && mvn -B -q dependency:copy-dependencies -DincludeScope=test \
+      -DoutputDirectory="$LIB_DIR") || die "copying the local classpath failed"
+  mvn -B -q -f "$ROOT/bin/lib/flink-cluster.pom.xml" dependency:copy-dependencies \
+      -DoutputDirectory="$FLINK_LIB" || die "copying the Flink cluster classpath failed"
+  mkdir -p "$FLINK_PLUGINS/metrics-prometheus"
+  cp "$LIB_DIR"/flink-metrics-prometheus-*.jar "$FLINK_PLUGINS/metrics-prometheus/"
+  touch "$stamp"
+}
+
+tools_cp() { echo "$ROOT/target/classes:$LIB_DIR/*"; }
+
+run_tools() {
+  java -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" -cp "$(tools_cp)" \
+    dev.triage.tools.TriageTools "$@"
+}
+
+exec_tools() {
+  exec java -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" -cp "$(tools_cp)" \
+    dev.triage.tools.TriageTools "$@"
+}
+
+flink_java_opts() {
+  sed -n 's/^env\.java\.opts\.all: *//p' "$FLINK_CONF/config.yaml"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+is_running() {
+  local f="$RUN_DIR/$1.pid"
+  [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.5 s.
+# With WAIT_FOR_SERVICE=name set, gives up as soon as that service's process has died.
+wait_until() {
+  local timeout="$1" what="$2"; shift 2
+  local deadline=$(( $(date +%s) + timeout ))
+  until "$@" >/dev/null 2>&1; do
+    [[ $(date +%s) -lt $deadline ]] || die "timed out after ${timeout}s waiting for $what (logs: $LOG_DIR)"
+    if [[ -n "${WAIT_FOR_SERVICE:-}" ]] && ! is_running "$WAIT_FOR_SERVICE"; then
+      die "$WAIT_FOR_SERVICE exited while starting; see $LOG_DIR/$WAIT_FOR_SERVICE.log and .out"
+    fi
+    sleep 0.5
+  done
+}
+
+# start_service NAME COMMAND...: starts COMMAND in the background, records its PID.
+start_service() {
+  local name="$1"; shift
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  nohup "$@" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/$name.pid"
+}
+
+stop_service() {
+  local name="$1" f="$RUN_DIR/$1.pid" pid
+  [[ -f "$f" ]] || return 0
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    echo "stopped $name (pid $pid)"
+  fi
+  rm -f "$f"
+}
+
+require_free_port() {
+  port_in_use "$1" && die "port $1 is taken (needed for $2); stop whatever uses it, or \`bin/triage down\`"
+  return 0
+}
+
+start_kafka() {
+  if is_running kafka; then echo "kafka already running"; return 0; fi
+  require_free_port 9092 "Kafka"
+  require_free_port 9093 "the Kafka controller"
+  local dir="$DATA_DIR/kafka" props="$DATA_DIR/kafka/server.properties"
+  mkdir -p "$dir"
+  cat >"$props" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=localhost:9093
+listeners=PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093
+advertised.listeners=PLAINTEXT://localhost:9092
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$dir/logs
+num.partitions=4
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+PROPS
+  local kjava=(java -Xmx512m -Dlog4j2.configurationFile="$FLINK_CONF/log4j.properties"
+               -Dlog.file="$LOG_DIR/kafka.log" -cp "$LIB_DIR/*")
+  if [[ ! -f "$dir/logs/meta.properties" ]]; then
+    local id
+    id=$("${kjava[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
+    "${kjava[@]}" kafka.tools.StorageTool format --standalone -t "$id" -c "$props" >>"$LOG_DIR/kafka.out" 2>&1 \
+      || die "formatting Kafka storage failed (see $LOG_DIR/kafka.out)"
+  fi
+  say "Starting Kafka broker on $KAFKA_BOOTSTRAP"
+  start_service kafka "${kjava[@]}" kafka.Kafka "$props"
+  WAIT_FOR_SERVICE=kafka wait_until 60 "Kafka on port 9092" port_in_use 9092
+}
+
+start_llm_server() {
+  local latency="${1:-0}"
+  if is_running llm-server; then echo "llm-server already running"; return 0; fi
+  require_free_port "$LLM_PORT" "the local model server"
+  say "Starting the local model server on http://localhost:$LLM_PORT/v1 (latency ${latency} ms)"
+  start_service llm-server java -Xmx256m -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" \
+    -cp "$(tools_cp)" dev.triage.tools.TriageTools llm-server --port "$LLM_PORT" --latency-ms "$latency"
+  WAIT_FOR_SERVICE=llm-server wait_until 30 "the model server" curl -fsS "http://localhost:$LLM_PORT/health"
+}
+
+# Prints the JVM and dynamic-config arguments Flink's own scripts would use (GET_JM/TM_RESOURCE_PARAMS).
+flink_resource_params() {
+  java -cp "$FLINK_LIB/*" -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" \
+    org.apache.flink.runtime.util.bash.BashJavaUtils "$1" --configDir "$FLINK_CONF" 2>/dev/null \
+    | sed -n 's/^BASH_JAVA_UTILS_EXEC_RESULT://p'
+}
+
+flink_dirs_args() {
+  echo "-D execution.checkpointing.dir=file://$DATA_DIR/checkpoints" \
+       "-D execution.checkpointing.savepoint-dir=file://$DATA_DIR/savepoints" \
+       "-D io.tmp.dirs=$DATA_DIR/tmp"
+}
+
+start_jobmanager() {
+  if is_running jobmanager; then echo "jobmanager already running"; return 0; fi
+  require_free_port 8081 "the Flink web UI"
+  require_free_port 6123 "the Flink JobManager"
+  mkdir -p "$DATA_DIR/tmp"
+  local params jvm dyn
+  params="$(flink_resource_params GET_JM_RESOURCE_PARAMS)"
+  jvm="$(echo "$params" | sed -n 1p)"; dyn="$(echo "$params" | sed -n 2p)"
+  say "Starting Flink JobManager (web UI $FLINK_UI)"
+  # shellcheck disable=SC2046,SC2086
+  FLINK_PLUGINS_DIR="$FLINK_PLUGINS" start_service jobmanager java $jvm $(flink_java_opts) \
+    -Dlog.file="$LOG_DIR/jobmanager.log" -Dlog4j.configurationFile="$FLINK_CONF/log4j.properties" \
+    -Dlog4j2.configurationFile="$FLINK_CONF/log4j.properties" -cp "$FLINK_LIB/*" \
+    org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
+    --configDir "$FLINK_CONF" --executionMode cluster $(flink_dirs_args) $dyn
+  WAIT_FOR_SERVICE=jobmanager wait_until 90 "the JobManager's REST API" curl -fsS "$FLINK_UI/overview"
+}
+
+start_taskmanager() {
+  local n="$1" name="taskmanager-$1"
+  if is_running "$name"; then echo "$name already running"; return 0; fi
+  mkdir -p "$DATA_DIR/tmp"
+  local params jvm dyn
+  params="$(flink_resource_params GET_TM_RESOURCE_PARAMS)"
+  jvm="$(echo "$params" | sed -n 1p)"; dyn="$(echo "$params" | sed -n 2p)"
+  say "Starting Flink TaskManager $n"
+  # shellcheck disable=SC2046,SC2086
+  FLINK_PLUGINS_DIR="$FLINK_PLUGINS" start_service "$name" java $jvm $(flink_java_opts) \
+    -Dlog.file="$LOG_DIR/$name.log" -Dlog4j.configurationFile="$FLINK_CONF/log4j.properties" \
+    -Dlog4j2.configurationFile="$FLINK_CONF/log4j.properties" -cp "$FLINK_LIB/*" \
+    org.apache.flink.runtime.taskexecutor.TaskManagerRunner --configDir "$FLINK_CONF" \
+    -D "taskmanager.resource-id=tm-$n" $(flink_dirs_args) $dyn
+}
+
+taskmanager_count() {
+  curl -fsS "$FLINK_UI/taskmanagers" | grep -o '"id":"' | wc -l
+}
+
+wait_for_taskmanagers() {
+  local want="$1"
+  wait_until 120 "$want TaskManagers to register" test_tm_count "$want"
+}
+test_tm_count() { [[ "$(taskmanager_count)" -ge "$1" ]]; }
+
+kafka_cli() {
+  java -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" -cp "$LIB_DIR/*" "$@"
+}
+
+create_topics() {
+  say "Creating topics (tickets: 8 partitions, triage-results: 4, triage-dlq: 1)"
+  local spec name parts
+  for spec in tickets:8 triage-results:4 triage-dlq:1; do
+    name="${spec%%:*}"; parts="${spec##*:}"
+    wait_until 60 "topic $name" kafka_cli org.apache.kafka.tools.TopicCommand \
+      --bootstrap-server "$KAFKA_BOOTSTRAP" --create --if-not-exists --topic "$name" \
+      --partitions "$parts" --replication-factor 1
+  done
+}
+
+flink_cli() {
+  FLINK_CONF_DIR="$FLINK_CONF" FLINK_PLUGINS_DIR="$FLINK_PLUGINS" \
+    java $(flink_java_opts) -Dlog4j.configurationFile="$FLINK_CONF/log4j-cli.properties" \
+    -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" \
+    -cp "$FLINK_LIB/*" org.apache.flink.client.cli.CliFrontend "$@"
+}
+
+# Jobs of our name that are not finished (RUNNING, CREATED, RESTARTING, ...).
+count_running_jobs() {
+  curl -fsS "$FLINK_UI/jobs/overview" 2>/dev/null \
+    | grep -oE "\"name\":\"$JOB_NAME\",[^}]*\"state\":\"(RUNNING|CREATED|INITIALIZING|RESTARTING)\"" \
+    | wc -l
+}
+
+job_is_running() {
+  curl -fsS "$FLINK_UI/jobs/overview" | grep -qE "\"name\":\"$JOB_NAME\",[^}]*\"state\":\"RUNNING\""
+}
+
+submit_job() {
+  if [[ "$(count_running_jobs)" -gt 0 ]]; then
+    echo "job $JOB_NAME already running"
+    return 0
+  fi
+  say "Submitting the job: flink run -d $JOB_JAR jobs/local.yaml"
+  flink_cli run -d "$JOB_JAR" "$ROOT/jobs/local.yaml" || die "flink run failed"
+  wait_until 60 "the job to run" job_is_running
+}
+
+tools_java_json_jobs() {
+  grep -oE '"jid":"[^"]+"|"name":"[^"]+"|"state":"[^"]+"' | sed 's/"//g' | paste -d' ' - - - \
+    | sed 's/^/  /'
+}
