@@ -1,0 +1,188 @@
+package dev.triage.llm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import dev.triage.config.LlmSettings;
+import dev.triage.config.PromptSettings;
+import dev.triage.records.Json;
+import dev.triage.records.Ticket;
+import dev.triage.session.Turn;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/** The client against a real local HTTP server that records the request and answers as told. */
+class OpenAiChatClientTest {
+
+    private HttpServer server;
+    private final AtomicReference<String> requestBody = new AtomicReference<>();
+    private final AtomicReference<String> authorization = new AtomicReference<>();
+    private final AtomicReference<String> path = new AtomicReference<>();
+    private volatile int status = 200;
+    private volatile String response;
+
+    private final PromptBuilder prompts =
+            new PromptBuilder(
+                    new PromptSettings("Triage.", new TreeMap<>(Map.of("billing", "money", "other", "rest"))));
+
+    @BeforeEach
+    void start() throws Exception {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext(
+                "/",
+                exchange -> {
+                    path.set(exchange.getRequestURI().getPath());
+                    authorization.set(exchange.getRequestHeaders().getFirst("Authorization"));
+                    requestBody.set(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+                    byte[] bytes = response.getBytes(StandardCharsets.UTF_8);
+                    exchange.sendResponseHeaders(status, bytes.length);
+                    exchange.getResponseBody().write(bytes);
+                    exchange.close();
+                });
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    private OpenAiChatClient client(String maxTokensField, String key) {
+        var settings =
+                new LlmSettings(
+                        "http://127.0.0.1:" + server.getAddress().getPort() + "/v1/",
+                        "gpt-test",
+                        "UNUSED",
+                        0.0,
+                        300,
+                        maxTokensField,
+                        Duration.ofSeconds(5),
+                        Duration.ofSeconds(2));
+        return new OpenAiChatClient(settings, key);
+    }
+
+    private List<ChatMessage> messages() {
+        Ticket ticket = new Ticket("T-2", "S-1", null, "email", "Refund", "Where is my refund?", 0, "t", 0, 0);
+        Turn earlier = new Turn(1, "T-1", "Ticket T-1\n\nI was charged twice.", "{\"summary\":\"charged twice\"}");
+        return prompts.messages(List.of(earlier), ticket);
+    }
+
+    @Test
+    void sendsAnOpenAiChatRequestWithTheStrictAnswerSchema() throws Exception {
+        response = completion("{\"category\":\"billing\"}", "stop");
+        try (var client = client("max_completion_tokens", "sk-secret")) {
+            client.complete(messages(), prompts.answerSchema()).get();
+        }
+        assertThat(path.get()).isEqualTo("/v1/chat/completions");
+        assertThat(authorization.get()).isEqualTo("Bearer sk-secret");
+        JsonNode body = Json.MAPPER.readTree(requestBody.get());
+        assertThat(body.get("model").asText()).isEqualTo("gpt-test");
+        assertThat(body.get("temperature").asDouble()).isEqualTo(0.0);
+        assertThat(body.get("max_completion_tokens").asInt()).isEqualTo(300);
+        assertThat(body.has("max_tokens")).isFalse();
+        JsonNode msgs = body.get("messages");
+        assertThat(msgs).hasSize(4);
+        assertThat(msgs.get(0).get("role").asText()).isEqualTo("system");
+        assertThat(msgs.get(0).get("content").asText()).contains("- billing: money").contains("- other: rest");
+        assertThat(msgs.get(1).get("content").asText()).contains("charged twice");
+        assertThat(msgs.get(2).get("role").asText()).isEqualTo("assistant");
+        assertThat(msgs.get(3).get("content").asText()).startsWith("Ticket T-2 via email\nSubject: Refund");
+        JsonNode format = body.get("response_format");
+        assertThat(format.get("type").asText()).isEqualTo("json_schema");
+        assertThat(format.get("json_schema").get("strict").asBoolean()).isTrue();
+        JsonNode schema = format.get("json_schema").get("schema");
+        assertThat(schema.get("additionalProperties").asBoolean()).isFalse();
+        assertThat(schema.get("required")).hasSize(6);
+        assertThat(schema.at("/properties/category/enum").toString()).isEqualTo("[\"billing\",\"other\"]");
+    }
+
+    @Test
+    void sendsNoAuthorizationHeaderWithoutAKey() throws Exception {
+        response = completion("{}", "stop");
+        try (var client = client("max_tokens", null)) {
+            client.complete(messages(), prompts.answerSchema()).get();
+        }
+        assertThat(authorization.get()).isNull();
+        assertThat(Json.MAPPER.readTree(requestBody.get()).get("max_tokens").asInt()).isEqualTo(300);
+    }
+
+    @Test
+    void parsesContentFinishReasonAndUsage() throws Exception {
+        response = completion("{\"category\":\"billing\"}", "length");
+        LlmReply reply;
+        try (var client = client("max_tokens", null)) {
+            reply = client.complete(messages(), prompts.answerSchema()).get();
+        }
+        assertThat(reply.content()).isEqualTo("{\"category\":\"billing\"}");
+        assertThat(reply.finishReason()).isEqualTo("length");
+        assertThat(reply.model()).isEqualTo("gpt-test-0613");
+        assertThat(reply.promptTokens()).isEqualTo(120);
+        assertThat(reply.completionTokens()).isEqualTo(30);
+    }
+
+    @Test
+    void classifiesErrors() throws Exception {
+        assertFailure(500, "{\"error\":{\"message\":\"boom\"}}", LlmException.Kind.HTTP_STATUS, true, "boom");
+        assertFailure(429, "{\"error\":{\"message\":\"slow down\",\"code\":\"rate_limit_exceeded\"}}",
+                LlmException.Kind.HTTP_STATUS, true, "slow down");
+        assertFailure(429, "{\"error\":{\"message\":\"pay up\",\"code\":\"insufficient_quota\"}}",
+                LlmException.Kind.HTTP_STATUS, false, "pay up");
+        assertFailure(401, "{\"message\":\"bad key\"}", LlmException.Kind.HTTP_STATUS, false, "bad key");
+        assertFailure(400, "plain text error", LlmException.Kind.HTTP_STATUS, false, "plain text error");
+        assertFailure(200, "<html>proxy page</html>", LlmException.Kind.INVALID_RESPONSE, false, "not a chat completion");
+    }
+
+    @Test
+    void connectionFailureIsARetriableTransportError() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        var settings =
+                new LlmSettings("http://127.0.0.1:" + closedPort + "/v1", "m", "K", 0, 10, "max_tokens",
+                        Duration.ofSeconds(2), Duration.ofSeconds(1));
+        try (var client = new OpenAiChatClient(settings, "sk-secret")) {
+            Throwable t = catchThrowable(() -> client.complete(messages(), null).join());
+            LlmException e = (LlmException) ((CompletionException) t).getCause();
+            assertThat(e.kind()).isEqualTo(LlmException.Kind.TRANSPORT);
+            assertThat(e.retriable()).isTrue();
+            assertThat(e.getMessage()).doesNotContain("sk-secret");
+        }
+    }
+
+    private void assertFailure(int code, String body, LlmException.Kind kind, boolean retriable, String message) {
+        status = code;
+        response = body;
+        try (var client = client("max_tokens", "sk-secret")) {
+            Throwable t = catchThrowable(() -> client.complete(messages(), null).join());
+            assertThat(t).isInstanceOf(CompletionException.class);
+            LlmException e = (LlmException) t.getCause();
+            assertThat(e.kind()).as("kind for %s", code).isEqualTo(kind);
+            assertThat(e.retriable()).as("retriable for %s %s", code, body).isEqualTo(retriable);
+            assertThat(e.getMessage()).contains(message).doesNotContain("sk-secret");
+        }
+    }
+
+    private static String completion(String content, String finishReason) {
+        var root = Json.object();
+        root.put("model", "gpt-test-0613");
+        var choice = root.putArray("choices").addObject();
+        choice.putObject("message").put("role", "assistant").put("content", content);
+        choice.put("finish_reason", finishReason);
+        root.putObject("usage").put("prompt_tokens", 120).put("completion_tokens", 30);
+        return root.toString();
+    }
+}

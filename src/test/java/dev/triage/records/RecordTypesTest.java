@@ -1,0 +1,92 @@
+package dev.triage.records;
+
+import dev.triage.session.SessionTriageOperatorTestAccess;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.java.typeutils.PojoTypeInfo;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.junit.jupiter.api.Test;
+
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Records and state types use Flink's POJO serializer (evolvable), never the Kryo fallback. */
+class RecordTypesTest {
+
+    static final Ticket TICKET =
+            new Ticket("T-1", "S-1", null, "email", "Subj", "Body ü", 123L, "tickets", 3, 42L);
+
+    @Test
+    void wireRecordsRoundTripThroughFlinksPojoSerializer() throws Exception {
+        assertRoundTrip(Ticket.class, TICKET);
+        assertRoundTrip(
+                TriageResult.class,
+                new TriageResult("T-1", "S-1", null, 2, "billing", "high", "negative", "s", "r", 0.5,
+                        "m", 1, 10, 5, 1L, 2L, 3L));
+        assertRoundTrip(
+                DeadLetter.class,
+                new DeadLetter("invalid_json", "d", null, null, "tickets", 0, 7L, "x", "text", null, 9L));
+        assertRoundTrip(RawTicket.class, new RawTicket("tickets", 1, 2L, 3L, new byte[] {1, 2}), false);
+    }
+
+    @Test
+    void stateTypesRoundTripThroughFlinksPojoSerializer() throws Exception {
+        for (var sample : SessionTriageOperatorTestAccess.stateSamples(TICKET)) {
+            assertRoundTrip(sample.getClass(), sample);
+        }
+    }
+
+    @Test
+    void resultJsonHasEveryContractField() throws Exception {
+        var json =
+                Json.MAPPER.readTree(
+                        TriageResultSerializer.toJson(
+                                new TriageResult("T-1", "S-1", "C-1", 2, "billing", "high", "negative",
+                                        "s", "r", 0.5, "m", 1, 10, 5, 0L, 1000L, 3L)));
+        assertThat(json.fieldNames())
+                .toIterable()
+                .containsExactlyInAnyOrder(
+                        "ticket_id", "session_id", "customer_id", "turn", "category", "priority",
+                        "sentiment", "summary", "draft_reply", "confidence", "model", "attempts",
+                        "usage", "created_at", "triaged_at", "latency_ms");
+        assertThat(json.at("/usage/prompt_tokens").asInt()).isEqualTo(10);
+        assertThat(json.get("triaged_at").asText()).isEqualTo("1970-01-01T00:00:01Z");
+    }
+
+    @Test
+    void deadLetterJsonCarriesReasonSourceAndPayload() throws Exception {
+        var json =
+                Json.MAPPER.readTree(
+                        DeadLetterSerializer.toJson(
+                                DeadLetter.ofTicket(DeadLetter.Reason.LLM_INVALID_OUTPUT, "bad", TICKET, "{oops", 5L)));
+        assertThat(json.get("reason").asText()).isEqualTo("llm_invalid_output");
+        assertThat(json.at("/source/partition").asInt()).isEqualTo(3);
+        assertThat(json.at("/source/offset").asLong()).isEqualTo(42L);
+        assertThat(Json.MAPPER.readTree(json.get("payload").asText()).get("body").asText()).isEqualTo("Body ü");
+        assertThat(json.get("llm_output").asText()).isEqualTo("{oops");
+    }
+
+    private static <T> void assertRoundTrip(Class<T> type, Object value) throws Exception {
+        assertRoundTrip(type, value, true);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> void assertRoundTrip(Class<T> type, Object value, boolean compareEquals) throws Exception {
+        TypeInformation<T> info = TypeInformation.of(type);
+        assertThat(info).as(type.getSimpleName()).isInstanceOf(PojoTypeInfo.class);
+        var config = new SerializerConfigImpl();
+        config.setGenericTypes(false);
+        TypeSerializer<T> serializer = info.createSerializer(config);
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        serializer.serialize((T) value, out);
+        T copy = serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+        if (compareEquals) {
+            assertThat(copy).isEqualTo(value);
+        } else {
+            assertThat(copy).usingRecursiveComparison().isEqualTo(value);
+        }
+    }
+
+}

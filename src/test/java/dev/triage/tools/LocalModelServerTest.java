@@ -1,0 +1,140 @@
+package dev.triage.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.triage.config.PromptSettings;
+import dev.triage.llm.ChatMessage;
+import dev.triage.llm.PromptBuilder;
+import dev.triage.llm.TriageAnswer;
+import dev.triage.llm.TriageAnswerParser;
+import dev.triage.records.Json;
+import dev.triage.records.Ticket;
+import dev.triage.session.Turn;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The local model server over real HTTP, with the JDK's HTTP client as an independent peer. */
+class LocalModelServerTest {
+
+    private static final PromptSettings PROMPTS =
+            new PromptSettings(
+                    "Triage.",
+                    new TreeMap<>(
+                            Map.of(
+                                    "billing", "Invoices, charges, refunds.",
+                                    "shipping", "Orders, delivery, tracking.",
+                                    "warranty", "Broken devices under guarantee, repairs.",
+                                    "other", "Anything else.")));
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final PromptBuilder prompts = new PromptBuilder(PROMPTS);
+    private LocalModelServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = LocalModelServer.start(LocalModelServer.Options.onPort(0).withLatencyMs(80));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void answersHealthAndModels() throws Exception {
+        assertThat(get("/health").body()).contains("ok");
+        JsonNode models = Json.MAPPER.readTree(get("/v1/models").body());
+        assertThat(models.at("/data/0/id").asText()).isEqualTo("local-triage");
+    }
+
+    @Test
+    void triagesUnambiguousTicketsIntoAllowedCategoriesWithAValidAnswer() throws Exception {
+        var parser = new TriageAnswerParser(PROMPTS.categories().keySet());
+        assertThat(triage("I was charged twice, please refund the payment.", List.of()).category()).isEqualTo("billing");
+        assertThat(triage("My order has not arrived, the tracking shows no delivery.", List.of()).category())
+                .isEqualTo("shipping");
+        // A custom category is recognised from the words of its description.
+        assertThat(triage("My device is broken, I need a repair under the guarantee.", List.of()).category())
+                .isEqualTo("warranty");
+        TriageAnswer urgent = triage("URGENT: I am angry, this is unacceptable. Refund now!", List.of());
+        assertThat(urgent.priority()).isEqualTo("urgent");
+        assertThat(urgent.sentiment()).isEqualTo("negative");
+        assertThat(urgent.summary()).isEqualTo("URGENT: I am angry, this is unacceptable.");
+        assertThat(parser.parse(urgent.toJson())).isEqualTo(urgent);
+    }
+
+    @Test
+    void aReplyAcknowledgesEarlierTurns() throws Exception {
+        Turn earlier = new Turn(1, "T-1", "Ticket T-1\n\nWhere is my order?", "{\"summary\":\"order\"}");
+        assertThat(triage("Any update?", List.of(earlier)).draftReply()).startsWith("Thanks for following up");
+        assertThat(triage("Any update?", List.of()).draftReply()).startsWith("Thanks for contacting us");
+    }
+
+    @Test
+    void holdsTheConfiguredLatencyWithoutBlockingOtherRequests() throws Exception {
+        long start = System.nanoTime();
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            futures.add(http.sendAsync(chatRequest("Refund please " + i, List.of()), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var f : futures) {
+            assertThat(f.get().statusCode()).isEqualTo(200);
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(millis).isGreaterThanOrEqualTo(80).isLessThan(2_000);
+        assertThat(Json.MAPPER.readTree(get("/stats").body()).get("requests").asLong()).isEqualTo(50);
+    }
+
+    @Test
+    void rejectsMalformedRequestsWithAnOpenAiStyleError() throws Exception {
+        var response =
+                http.send(
+                        HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                                .POST(HttpRequest.BodyPublishers.ofString("{\"messages\": 3}"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(Json.MAPPER.readTree(response.body()).at("/error/message").asText()).contains("messages");
+    }
+
+    private TriageAnswer triage(String body, List<Turn> history) throws Exception {
+        HttpResponse<String> response = http.send(chatRequest(body, history), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        JsonNode root = Json.MAPPER.readTree(response.body());
+        assertThat(root.at("/choices/0/finish_reason").asText()).isEqualTo("stop");
+        assertThat(root.at("/usage/prompt_tokens").asInt()).isPositive();
+        return new TriageAnswerParser(PROMPTS.categories().keySet()).parse(root.at("/choices/0/message/content").asText());
+    }
+
+    private HttpRequest chatRequest(String body, List<Turn> history) {
+        Ticket ticket = new Ticket("T-9", "S-9", null, null, null, body, 0, "t", 0, 0);
+        var request = Json.object();
+        request.put("model", "local-triage");
+        var msgs = request.putArray("messages");
+        for (ChatMessage m : prompts.messages(history, ticket)) {
+            msgs.addObject().put("role", m.role()).put("content", m.content());
+        }
+        request.putObject("response_format").put("type", "json_schema").putObject("json_schema")
+                .put("name", "triage").put("strict", true).set("schema", prompts.answerSchema());
+        return HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(request.toString()))
+                .build();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        String base = server.baseUrl().replace("/v1", "");
+        return http.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
