@@ -36,11 +36,11 @@ build_if_needed() {
     return 0
   fi
   say "Building (mvn package; first run downloads dependencies)"
-  (cd "$ROOT" && mvn -B -q package -DskipTests) || die "build failed"
+  (cd "$ROOT" && mvn -B -q -Dstyle.color=never package -DskipTests) || die "build failed"
   rm -rf "$STACK_DIR"
-  (cd "$ROOT" && mvn -B -q dependency:copy-dependencies -DincludeScope=test \
+  (cd "$ROOT" && mvn -B -q -Dstyle.color=never dependency:copy-dependencies -DincludeScope=test \
       -DoutputDirectory="$LIB_DIR") || die "copying the local classpath failed"
-  mvn -B -q -f "$ROOT/bin/lib/flink-cluster.pom.xml" dependency:copy-dependencies \
+  mvn -B -q -Dstyle.color=never -f "$ROOT/bin/lib/flink-cluster.pom.xml" dependency:copy-dependencies \
       -DoutputDirectory="$FLINK_LIB" || die "copying the Flink cluster classpath failed"
   mkdir -p "$FLINK_PLUGINS/metrics-prometheus"
   cp "$LIB_DIR"/flink-metrics-prometheus-*.jar "$FLINK_PLUGINS/metrics-prometheus/"
@@ -84,11 +84,16 @@ wait_until() {
   done
 }
 
-# start_service NAME COMMAND...: starts COMMAND in the background, records its PID.
+# start_service NAME COMMAND...: starts COMMAND in the background in its own session (so that
+# Ctrl-C or a signal to the calling command's process group does not reach it); records its PID.
 start_service() {
   local name="$1"; shift
   mkdir -p "$RUN_DIR" "$LOG_DIR"
-  nohup "$@" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
+  if command -v setsid >/dev/null; then
+    setsid "$@" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
+  else
+    nohup "$@" >>"$LOG_DIR/$name.out" 2>&1 </dev/null &
+  fi
   echo $! >"$RUN_DIR/$name.pid"
 }
 

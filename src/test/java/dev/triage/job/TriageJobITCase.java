@@ -5,6 +5,7 @@ import dev.triage.config.JobSettings;
 import dev.triage.records.Json;
 import dev.triage.testing.EmbeddedKafka;
 import dev.triage.tools.LocalModelServer;
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -39,7 +40,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class TriageJobITCase {
 
-    private static final int SESSIONS = 120;
+    // Scale and model latency can be raised from the command line to measure throughput, e.g.
+    // mvn verify -Dit.test=TriageJobITCase -Dtriage.it.sessions=2000 -Dtriage.it.latencyMs=100
+    private static final int SESSIONS = Integer.getInteger("triage.it.sessions", 120);
+    private static final int MAX_IN_FLIGHT = Integer.getInteger("triage.it.maxInFlight", 32);
     private static final int TICKETS_PER_SESSION = 10;
     private static final int HISTORY_TURNS = 6;
     private static final long MODEL_LATENCY_MS = Long.getLong("triage.it.latencyMs", 60);
@@ -129,12 +133,15 @@ class TriageJobITCase {
                                 "kafka.starting-offsets: earliest",
                                 "llm.base-url: " + model.baseUrl(),
                                 "session.history-turns: " + HISTORY_TURNS,
-                                "session.max-in-flight: 32",
+                                "session.max-in-flight: " + MAX_IN_FLIGHT,
                                 "job.parallelism: 2"));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.enableCheckpointing(1000);
         TriageJob.build(env, settings);
         JobClient job = env.executeAsync("triage-it");
+        while (job.getJobStatus().get() != JobStatus.RUNNING) {
+            Thread.sleep(50);
+        }
 
         long start = System.nanoTime();
         kafka.produce("tickets", new ArrayList<>(input));
@@ -145,8 +152,10 @@ class TriageJobITCase {
         List<String> deadLetters = kafka.readCommitted("triage-dlq", expectedDeadLetters, Duration.ofSeconds(30));
         job.cancel().get();
         System.out.printf(
-                "ITCase pipeline: %d tickets in %.1f s = %.0f tickets/s (model latency %d ms, parallelism 2)%n",
-                input.size(), seconds, input.size() / seconds, MODEL_LATENCY_MS);
+                "ITCase pipeline: %d tickets over %d sessions in %.1f s = %.0f tickets/s"
+                        + " (model latency %d ms, parallelism 2, %d calls in flight per subtask,"
+                        + " checkpoints every 1 s; from the first produce to the last committed result)%n",
+                input.size(), SESSIONS + 2, seconds, input.size() / seconds, MODEL_LATENCY_MS, MAX_IN_FLIGHT);
 
         // ---- exactly one record per input
         assertThat(results).hasSize(expectedResults);
