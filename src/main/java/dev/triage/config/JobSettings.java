@@ -65,18 +65,23 @@ public final class JobSettings {
         for (String key : flat.keySet()) {
             if (!isKnown(key)) {
                 throw new IllegalArgumentException(
-                        "Unknown job setting '" + key + "'. Known settings are declared in "
-                                + TriageOptions.class.getName() + " and listed in jobs/README.md.");
+                        "Unknown job setting '"
+                                + key
+                                + "'. Known settings are declared in "
+                                + TriageOptions.class.getName()
+                                + " and listed in jobs/README.md.");
             }
         }
         Configuration conf = Configuration.fromMap(flat);
-        // Read every option once so that a malformed value fails at submission, not on a TaskManager.
+        // Read every option once so that a malformed value fails at submission, not on a
+        // TaskManager.
         for (ConfigOption<?> option : TriageOptions.ALL) {
             try {
                 conf.get(option);
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException(
-                        "Invalid value for job setting '" + option.key() + "': " + e.getMessage(), e);
+                        "Invalid value for job setting '" + option.key() + "': " + e.getMessage(),
+                        e);
             }
         }
         return conf;
@@ -107,7 +112,8 @@ public final class JobSettings {
         return out;
     }
 
-    private static void flatten(String prefix, JsonNode node, Map<String, String> out, String source) {
+    private static void flatten(
+            String prefix, JsonNode node, Map<String, String> out, String source) {
         Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> field = fields.next();

@@ -1,11 +1,11 @@
 package dev.triage.config;
 
+import static dev.triage.config.TriageOptions.*;
+
 import org.apache.flink.configuration.ReadableConfig;
 
 import java.io.Serializable;
 import java.time.Duration;
-
-import static dev.triage.config.TriageOptions.*;
 
 /** How to reach the model: a typed view of the {@code llm.*} options. */
 public record LlmSettings(

@@ -1,11 +1,11 @@
 package dev.triage.config;
 
+import static dev.triage.config.TriageOptions.*;
+
 import org.apache.flink.configuration.ReadableConfig;
 
 import java.io.Serializable;
 import java.time.Duration;
-
-import static dev.triage.config.TriageOptions.*;
 
 /** Per-session behaviour of the triage operator: a typed view of the {@code session.*} options. */
 public record SessionSettings(

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Every job setting, declared once: key, type, default and description. Files in {@code jobs/}
- * and {@code key=value} arguments only fill these in.
+ * Every job setting, declared once: key, type, default and description. Files in {@code jobs/} and
+ * {@code key=value} arguments only fill these in.
  */
 public final class TriageOptions {
 
@@ -21,7 +21,8 @@ public final class TriageOptions {
             ConfigOptions.key("kafka.bootstrap-servers")
                     .stringType()
                     .defaultValue("localhost:9092")
-                    .withDescription("Kafka bootstrap servers for the ticket source and the sinks.");
+                    .withDescription(
+                            "Kafka bootstrap servers for the ticket source and the sinks.");
 
     public static final ConfigOption<String> KAFKA_GROUP_ID =
             ConfigOptions.key("kafka.group-id")
@@ -109,7 +110,8 @@ public final class TriageOptions {
             ConfigOptions.key("llm.temperature")
                     .doubleType()
                     .defaultValue(0.0)
-                    .withDescription("Sampling temperature; always sent (servers differ on the default).");
+                    .withDescription(
+                            "Sampling temperature; always sent (servers differ on the default).");
 
     public static final ConfigOption<Integer> LLM_MAX_OUTPUT_TOKENS =
             ConfigOptions.key("llm.max-output-tokens")
@@ -149,7 +151,8 @@ public final class TriageOptions {
             ConfigOptions.key("llm.retry.initial-backoff")
                     .durationType()
                     .defaultValue(Duration.ofMillis(500))
-                    .withDescription("Backoff before the first retry; doubles per attempt, with jitter.");
+                    .withDescription(
+                            "Backoff before the first retry; doubles per attempt, with jitter.");
 
     public static final ConfigOption<Duration> LLM_RETRY_MAX_BACKOFF =
             ConfigOptions.key("llm.retry.max-backoff")
@@ -194,7 +197,8 @@ public final class TriageOptions {
             ConfigOptions.key("ticket.max-body-bytes")
                     .intType()
                     .defaultValue(32 * 1024)
-                    .withDescription("Largest accepted ticket body (UTF-8 bytes); larger ones go to the DLQ.");
+                    .withDescription(
+                            "Largest accepted ticket body (UTF-8 bytes); larger ones go to the DLQ.");
 
     public static final ConfigOption<String> SYSTEM_PROMPT =
             ConfigOptions.key("triage.system-prompt")
@@ -214,7 +218,8 @@ public final class TriageOptions {
                             Map.of(
                                     "billing", "Invoices, charges, refunds, payment methods.",
                                     "technical", "Errors, bugs, outages, something not working.",
-                                    "account", "Login, password, profile, account access or closure.",
+                                    "account",
+                                            "Login, password, profile, account access or closure.",
                                     "shipping", "Orders, delivery, tracking, returns of goods.",
                                     "other", "Anything else."))
                     .withDescription(

@@ -1,11 +1,14 @@
 package dev.triage.job;
 
+import static dev.triage.config.TriageOptions.*;
+
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetterSerializer;
 import dev.triage.records.RawTicket;
 import dev.triage.records.RawTicketDeserializer;
 import dev.triage.records.TriageResult;
 import dev.triage.records.TriageResultSerializer;
+
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -14,8 +17,6 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 import java.util.Properties;
-
-import static dev.triage.config.TriageOptions.*;
 
 /** Builds the Kafka source and the exactly-once sinks from the job settings. */
 public final class KafkaConnectors {
@@ -60,9 +61,12 @@ public final class KafkaConnectors {
         return switch (mode) {
             case "earliest" -> OffsetsInitializer.earliest();
             case "latest" -> OffsetsInitializer.latest();
-            case "committed-or-earliest" -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-            default -> throw new IllegalArgumentException(
-                    "kafka.starting-offsets must be earliest, latest or committed-or-earliest, not " + mode);
+            case "committed-or-earliest" ->
+                    OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+            default ->
+                    throw new IllegalArgumentException(
+                            "kafka.starting-offsets must be earliest, latest or committed-or-earliest, not "
+                                    + mode);
         };
     }
 

@@ -1,16 +1,17 @@
 package dev.triage.job;
 
+import static dev.triage.config.TriageOptions.*;
+
 import dev.triage.config.JobSettings;
 import dev.triage.config.LlmSettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
 import dev.triage.llm.OpenAiChatClient;
+
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-
-import static dev.triage.config.TriageOptions.*;
 
 /**
  * Entry point for {@code flink run}: {@code flink run triage.jar jobs/local.yaml [key=value ...]}.

@@ -9,6 +9,7 @@ import dev.triage.records.RawTicket;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
 import dev.triage.session.SessionTriageOperatorFactory;
+
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -24,6 +25,7 @@ public final class TriageWorkflow {
 
     /** Stable operator ids: savepoints map state by them. Never change them. */
     public static final String SOURCE_UID = "tickets-source";
+
     public static final String PARSER_UID = "ticket-parser";
     public static final String TRIAGE_UID = "session-triage";
     public static final String RESULTS_SINK_UID = "results-sink";

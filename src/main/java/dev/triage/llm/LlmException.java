@@ -8,7 +8,9 @@ public class LlmException extends Exception {
 
     /** What failed. */
     public enum Kind {
-        /** Connect, read or request timeout, connection reset: the server may be fine again soon. */
+        /**
+         * Connect, read or request timeout, connection reset: the server may be fine again soon.
+         */
         TRANSPORT,
         /** The server answered with an error status. */
         HTTP_STATUS,
@@ -21,7 +23,8 @@ public class LlmException extends Exception {
     private final boolean retriable;
     private final String responseBody;
 
-    public LlmException(Kind kind, int status, boolean retriable, String message, String responseBody) {
+    public LlmException(
+            Kind kind, int status, boolean retriable, String message, String responseBody) {
         super(message);
         this.kind = kind;
         this.status = status;

@@ -1,10 +1,11 @@
 package dev.triage.llm;
 
+import dev.triage.config.LlmSettings;
+import dev.triage.records.Json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.triage.config.LlmSettings;
-import dev.triage.records.Json;
 import org.asynchttpclient.AsyncHttpClient;
 import org.asynchttpclient.Dsl;
 import org.asynchttpclient.Response;
@@ -49,7 +50,8 @@ public class OpenAiChatClient implements LlmClient {
     public static LlmClientFactory factory(LlmSettings settings) {
         return () -> {
             String key = System.getenv(settings.apiKeyEnv());
-            return new OpenAiChatClient(settings, key == null || key.isBlank() ? null : key.strip());
+            return new OpenAiChatClient(
+                    settings, key == null || key.isBlank() ? null : key.strip());
         };
     }
 
@@ -138,13 +140,17 @@ public class OpenAiChatClient implements LlmClient {
     /** Basic classification; quota exhaustion is a 429 that waiting does not fix. */
     static boolean isRetriable(int status, String body) {
         if (status == 429) {
-            return body == null || !(body.contains("insufficient_quota") || body.contains("credit_balance"));
+            return body == null
+                    || !(body.contains("insufficient_quota") || body.contains("credit_balance"));
         }
         return status == 408 || status == 409 || status >= 500;
     }
 
     static LlmException transportFailure(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause =
+                error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause()
+                        : error;
         return new LlmException(
                 LlmException.Kind.TRANSPORT,
                 0,
@@ -177,7 +183,9 @@ public class OpenAiChatClient implements LlmClient {
     }
 
     private static String truncate(String s) {
-        return s == null || s.length() <= MAX_ERROR_BODY ? s : s.substring(0, MAX_ERROR_BODY) + "...";
+        return s == null || s.length() <= MAX_ERROR_BODY
+                ? s
+                : s.substring(0, MAX_ERROR_BODY) + "...";
     }
 
     @Override

@@ -1,8 +1,9 @@
 package dev.triage.llm;
 
+import dev.triage.records.Json;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.triage.records.Json;
 
 import java.util.Set;
 

@@ -1,12 +1,13 @@
 package dev.triage.operators;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetter.Reason;
 import dev.triage.records.Json;
 import dev.triage.records.RawTicket;
 import dev.triage.records.Ticket;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -61,7 +62,8 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
                     null);
         }
         if (DeadLetter.decodeUtf8(bytes) == null) {
-            throw new Rejected(Reason.INVALID_ENCODING, "record value is not valid UTF-8", null, null);
+            throw new Rejected(
+                    Reason.INVALID_ENCODING, "record value is not valid UTF-8", null, null);
         }
         JsonNode node;
         try {
@@ -75,7 +77,8 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
             throw new Rejected(Reason.INVALID_JSON, "expected a JSON object", null, null);
         }
         // Pick up the ids leniently first so that a dead letter can name them when possible.
-        String ticketId = node.path("ticket_id").isTextual() ? node.get("ticket_id").asText() : null;
+        String ticketId =
+                node.path("ticket_id").isTextual() ? node.get("ticket_id").asText() : null;
         String sessionId =
                 node.path("session_id").isTextual() ? node.get("session_id").asText() : null;
 
@@ -83,7 +86,11 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
         sessionId = requiredId(node, "session_id", ticketId, sessionId);
         String body = optionalText(node, "body", ticketId, sessionId);
         if (body == null || body.isBlank()) {
-            throw new Rejected(Reason.MISSING_FIELD, "body is required and must not be empty", ticketId, sessionId);
+            throw new Rejected(
+                    Reason.MISSING_FIELD,
+                    "body is required and must not be empty",
+                    ticketId,
+                    sessionId);
         }
         int bodyBytes = body.getBytes(StandardCharsets.UTF_8).length;
         if (bodyBytes > maxBodyBytes) {
@@ -134,11 +141,13 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
             throw new Rejected(Reason.MISSING_FIELD, field + " is required", ticketId, sessionId);
         }
         if (!value.isTextual()) {
-            throw new Rejected(Reason.INVALID_FIELD, field + " must be a string", ticketId, sessionId);
+            throw new Rejected(
+                    Reason.INVALID_FIELD, field + " must be a string", ticketId, sessionId);
         }
         String text = value.asText();
         if (text.isBlank()) {
-            throw new Rejected(Reason.MISSING_FIELD, field + " must not be empty", ticketId, sessionId);
+            throw new Rejected(
+                    Reason.MISSING_FIELD, field + " must not be empty", ticketId, sessionId);
         }
         if (text.length() > MAX_ID_LENGTH) {
             throw new Rejected(
@@ -150,14 +159,15 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
         return text;
     }
 
-    private static String optionalText(JsonNode node, String field, String ticketId, String sessionId)
-            throws Rejected {
+    private static String optionalText(
+            JsonNode node, String field, String ticketId, String sessionId) throws Rejected {
         JsonNode value = node.get(field);
         if (value == null || value.isNull()) {
             return null;
         }
         if (!value.isTextual()) {
-            throw new Rejected(Reason.INVALID_FIELD, field + " must be a string", ticketId, sessionId);
+            throw new Rejected(
+                    Reason.INVALID_FIELD, field + " must be a string", ticketId, sessionId);
         }
         return value.asText();
     }

@@ -50,7 +50,12 @@ public record DeadLetter(
 
     /** A dead letter for a raw input record that never became a ticket. */
     public static DeadLetter ofRaw(
-            Reason reason, String detail, String ticketId, String sessionId, RawTicket raw, long now) {
+            Reason reason,
+            String detail,
+            String ticketId,
+            String sessionId,
+            RawTicket raw,
+            long now) {
         byte[] bytes = raw.value() == null ? new byte[0] : raw.value();
         String text = decodeUtf8(bytes);
         return new DeadLetter(

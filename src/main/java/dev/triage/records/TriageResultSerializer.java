@@ -1,7 +1,7 @@
 package dev.triage.records;
 
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.nio.charset.StandardCharsets;
 

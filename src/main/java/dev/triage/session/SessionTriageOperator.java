@@ -14,6 +14,7 @@ import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetter.Reason;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
+
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -47,11 +48,11 @@ import java.util.concurrent.TimeUnit;
  * The heart of the job: triages tickets with an LLM, one call at a time per session (in arrival
  * order, each request carrying the session's earlier answers), many sessions concurrently.
  *
- * <p>Runs after {@code keyBy(sessionId)}. All state lives in keyed state and is touched only on
- * the task thread: HTTP completions arrive on I/O threads and are handed back through the mailbox.
- * At most {@code maxInFlight} calls run per subtask; at that limit {@code processElement} yields
- * to the mailbox, which backpressures the input. Tickets behind a busy session wait in keyed
- * MapState (RocksDB), not on the heap. See docs/design.md for the checkpoint and restore story.
+ * <p>Runs after {@code keyBy(sessionId)}. All state lives in keyed state and is touched only on the
+ * task thread: HTTP completions arrive on I/O threads and are handed back through the mailbox. At
+ * most {@code maxInFlight} calls run per subtask; at that limit {@code processElement} yields to
+ * the mailbox, which backpressures the input. Tickets behind a busy session wait in keyed MapState
+ * (RocksDB), not on the heap. See docs/design.md for the checkpoint and restore story.
  */
 public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         implements OneInputStreamOperator<Ticket, TriageResult> {
@@ -75,6 +76,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private transient PromptBuilder prompts;
     private transient TriageAnswerParser answers;
     private transient ScheduledExecutorService retryTimer;
+
     /** Sessions whose in-flight ticket should be sent as soon as a slot is free. */
     private transient ArrayDeque<String> ready;
 
@@ -111,12 +113,15 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         .cleanupInRocksdbCompactFilter(1000)
                         .build();
 
-        var cursor = new ValueStateDescriptor<>("session-cursor", TypeInformation.of(SessionCursor.class));
+        var cursor =
+                new ValueStateDescriptor<>(
+                        "session-cursor", TypeInformation.of(SessionCursor.class));
         var waiting =
                 new MapStateDescriptor<>(
                         "waiting-tickets", Types.LONG, TypeInformation.of(PendingTicket.class));
         inFlightDescriptor =
-                new ValueStateDescriptor<>("in-flight-ticket", TypeInformation.of(PendingTicket.class));
+                new ValueStateDescriptor<>(
+                        "in-flight-ticket", TypeInformation.of(PendingTicket.class));
         var history =
                 new ValueStateDescriptor<>("conversation-history", new ListTypeInfo<>(Turn.class));
         cursor.enableTimeToLive(ttl);
@@ -158,8 +163,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
 
     /**
      * After a restore, the calls that were in flight at the checkpoint are gone with the old
-     * process: send each of them again. Only keys of this subtask's key groups are visited, so after
-     * a rescale every session is resumed exactly once, by its new owner.
+     * process: send each of them again. Only keys of this subtask's key groups are visited, so
+     * after a rescale every session is resumed exactly once, by its new owner.
      */
     private void resumeInFlightTickets() throws Exception {
         long now = now();
@@ -239,7 +244,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                 return; // expired by TTL while waiting: nothing left to send
             }
             List<Turn> history = historyState.value();
-            var messages = prompts.messages(history == null ? List.of() : history, current.ticket());
+            var messages =
+                    prompts.messages(history == null ? List.of() : history, current.ticket());
             PendingTicket sent = current.sent();
             inFlightState.update(sent);
             callsInFlight++;
@@ -260,7 +266,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     }
 
     /** Runs on an I/O thread: only enqueue a mail, never touch state here. */
-    private void handBack(String session, String ticketId, int attempt, LlmReply reply, Throwable error) {
+    private void handBack(
+            String session, String ticketId, int attempt, LlmReply reply, Throwable error) {
         try {
             mailbox.execute(
                     () -> onCompletion(session, ticketId, attempt, reply, error),
@@ -282,7 +289,10 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             if (current == null
                     || !current.ticket().ticketId().equals(ticketId)
                     || current.attempts() != attempt) {
-                LOG.debug("Ignoring a stale completion for ticket {} of session {}", ticketId, session);
+                LOG.debug(
+                        "Ignoring a stale completion for ticket {} of session {}",
+                        ticketId,
+                        session);
             } else if (error != null) {
                 onFailure(session, current, unwrap(error));
             } else {
@@ -311,7 +321,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         } catch (InvalidAnswerException e) {
             emitDeadLetter(
                     DeadLetter.ofTicket(
-                            Reason.LLM_INVALID_OUTPUT, e.getMessage(), ticket, reply.content(), now()));
+                            Reason.LLM_INVALID_OUTPUT,
+                            e.getMessage(),
+                            ticket,
+                            reply.content(),
+                            now()));
             advance(session);
             return;
         }
@@ -359,7 +373,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             reason = Reason.LLM_REJECTED;
         }
         String detail = e.getMessage() + " (after " + current.attempts() + " attempt(s))";
-        LOG.warn("Ticket {} of session {} goes to the DLQ: {}", current.ticket().ticketId(), session, detail);
+        LOG.warn(
+                "Ticket {} of session {} goes to the DLQ: {}",
+                current.ticket().ticketId(),
+                session,
+                detail);
         emitDeadLetter(
                 DeadLetter.ofTicket(
                         reason,
@@ -487,7 +505,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             return e;
         }
         return new LlmException(
-                LlmException.Kind.TRANSPORT, 0, true, t.getClass().getSimpleName() + ": " + t.getMessage(), null);
+                LlmException.Kind.TRANSPORT,
+                0,
+                true,
+                t.getClass().getSimpleName() + ": " + t.getMessage(),
+                null);
     }
 
     /** Calls in flight on this subtask (for tests and metrics). */

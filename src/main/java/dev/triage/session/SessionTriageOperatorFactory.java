@@ -5,6 +5,7 @@ import dev.triage.config.SessionSettings;
 import dev.triage.llm.LlmClientFactory;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
+
 import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.StreamOperator;

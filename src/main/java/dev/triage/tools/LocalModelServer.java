@@ -1,8 +1,9 @@
 package dev.triage.tools;
 
+import dev.triage.records.Json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.triage.records.Json;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -37,10 +38,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * The project's stand-in for an LLM provider: an OpenAI-compatible HTTP server
- * ({@code POST /v1/chat/completions}, {@code GET /v1/models}, {@code GET /health}, {@code GET
- * /stats}) that answers with schema-valid triage JSON from {@link RuleBasedTriager}. Non-blocking
- * (Netty): a simulated latency holds thousands of requests without a thread each.
+ * The project's stand-in for an LLM provider: an OpenAI-compatible HTTP server ({@code POST
+ * /v1/chat/completions}, {@code GET /v1/models}, {@code GET /health}, {@code GET /stats}) that
+ * answers with schema-valid triage JSON from {@link RuleBasedTriager}. Non-blocking (Netty): a
+ * simulated latency holds thousands of requests without a thread each.
  *
  * <p>Simulation markers in a ticket's text, for tests and demos: {@code [[simulate:invalid-json]]}
  * answers with broken JSON, {@code [[simulate:400]]} answers HTTP 400.
@@ -48,7 +49,8 @@ import java.util.function.Consumer;
 public final class LocalModelServer implements AutoCloseable {
 
     /** Server options. */
-    public record Options(String host, int port, long latencyMs, String model, Consumer<JsonNode> onRequest) {
+    public record Options(
+            String host, int port, long latencyMs, String model, Consumer<JsonNode> onRequest) {
         public Options {
             if (model == null) {
                 model = "local-triage";
@@ -91,7 +93,9 @@ public final class LocalModelServer implements AutoCloseable {
                                         protected void initChannel(SocketChannel ch) {
                                             ch.pipeline()
                                                     .addLast(new HttpServerCodec())
-                                                    .addLast(new HttpObjectAggregator(16 * 1024 * 1024))
+                                                    .addLast(
+                                                            new HttpObjectAggregator(
+                                                                    16 * 1024 * 1024))
                                                     .addLast(new Handler());
                                         }
                                     })
@@ -153,7 +157,10 @@ public final class LocalModelServer implements AutoCloseable {
             } else if (req.method() == HttpMethod.POST && path.equals("/v1/chat/completions")) {
                 chat(ctx, keepAlive, req.content().toString(StandardCharsets.UTF_8));
             } else {
-                send(ctx, keepAlive, HttpResponseStatus.NOT_FOUND,
+                send(
+                        ctx,
+                        keepAlive,
+                        HttpResponseStatus.NOT_FOUND,
                         error("Unknown path " + path, "invalid_request_error", null));
             }
         }
@@ -195,7 +202,10 @@ public final class LocalModelServer implements AutoCloseable {
                 } else {
                     content =
                             RuleBasedTriager.triage(
-                                            allowedCategories(request), system, lastUser, assistantTurns)
+                                            allowedCategories(request),
+                                            system,
+                                            lastUser,
+                                            assistantTurns)
                                     .toString();
                 }
                 response = completion(request, body.length(), content);
@@ -207,16 +217,21 @@ public final class LocalModelServer implements AutoCloseable {
                 errors.incrementAndGet();
             } catch (Exception e) {
                 status = HttpResponseStatus.BAD_REQUEST;
-                response = error("could not parse the request: " + e.getMessage(), "invalid_request_error", null);
+                response =
+                        error(
+                                "could not parse the request: " + e.getMessage(),
+                                "invalid_request_error",
+                                null);
                 errors.incrementAndGet();
             }
             HttpResponseStatus finalStatus = status;
             String finalResponse = response;
             if (options.latencyMs() > 0) {
-                ctx.executor().schedule(
-                        () -> send(ctx, keepAlive, finalStatus, finalResponse),
-                        options.latencyMs(),
-                        TimeUnit.MILLISECONDS);
+                ctx.executor()
+                        .schedule(
+                                () -> send(ctx, keepAlive, finalStatus, finalResponse),
+                                options.latencyMs(),
+                                TimeUnit.MILLISECONDS);
             } else {
                 send(ctx, keepAlive, finalStatus, finalResponse);
             }
@@ -230,7 +245,10 @@ public final class LocalModelServer implements AutoCloseable {
             root.put("model", request.path("model").asText(options.model()));
             ObjectNode choice = root.putArray("choices").addObject();
             choice.put("index", 0);
-            choice.putObject("message").put("role", "assistant").put("content", content).putNull("refusal");
+            choice.putObject("message")
+                    .put("role", "assistant")
+                    .put("content", content)
+                    .putNull("refusal");
             choice.put("finish_reason", "stop");
             int prompt = Math.max(1, requestChars / 4);
             int completion = Math.max(1, content.length() / 4);
@@ -243,8 +261,12 @@ public final class LocalModelServer implements AutoCloseable {
 
         private List<String> allowedCategories(JsonNode request) {
             JsonNode values =
-                    request.path("response_format").path("json_schema").path("schema")
-                            .path("properties").path("category").path("enum");
+                    request.path("response_format")
+                            .path("json_schema")
+                            .path("schema")
+                            .path("properties")
+                            .path("category")
+                            .path("enum");
             List<String> out = new ArrayList<>();
             if (values.isArray()) {
                 values.forEach(v -> out.add(v.asText()));
@@ -275,10 +297,12 @@ public final class LocalModelServer implements AutoCloseable {
         return root.toString();
     }
 
-    private static void send(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String body) {
+    private static void send(
+            ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String body) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         FullHttpResponse response =
-                new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+                new DefaultFullHttpResponse(
+                        HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);

@@ -1,7 +1,8 @@
 package dev.triage.tools;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.triage.records.Json;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,41 +15,127 @@ import java.util.regex.Pattern;
 /**
  * The local model's answers, by simple, documented text rules: category by keyword overlap with
  * each allowed category (built-in keywords for the default categories plus the words of each
- * category's description), priority and sentiment by word lists, an extractive summary, and a
- * reply template. Deterministic, so tests can predict it.
+ * category's description), priority and sentiment by word lists, an extractive summary, and a reply
+ * template. Deterministic, so tests can predict it.
  */
 public final class RuleBasedTriager {
 
     private static final Map<String, List<String>> KEYWORDS =
             Map.of(
                     "billing",
-                    List.of("invoice", "bill", "charge", "refund", "payment", "pay", "price",
-                            "subscription", "credit card", "receipt", "fee", "money"),
+                    List.of(
+                            "invoice",
+                            "bill",
+                            "charge",
+                            "refund",
+                            "payment",
+                            "pay",
+                            "price",
+                            "subscription",
+                            "credit card",
+                            "receipt",
+                            "fee",
+                            "money"),
                     "technical",
-                    List.of("error", "bug", "crash", "broken", "not working", "doesn't work",
-                            "outage", "down", "slow", "fail", "app", "website", "timeout"),
+                    List.of(
+                            "error",
+                            "bug",
+                            "crash",
+                            "broken",
+                            "not working",
+                            "doesn't work",
+                            "outage",
+                            "down",
+                            "slow",
+                            "fail",
+                            "app",
+                            "website",
+                            "timeout"),
                     "account",
-                    List.of("login", "log in", "password", "account", "sign in", "username",
-                            "profile", "2fa", "locked", "email address"),
+                    List.of(
+                            "login",
+                            "log in",
+                            "password",
+                            "account",
+                            "sign in",
+                            "username",
+                            "profile",
+                            "2fa",
+                            "locked",
+                            "email address"),
                     "shipping",
-                    List.of("order", "delivery", "deliver", "shipping", "package", "tracking",
-                            "shipped", "arrive", "courier", "parcel", "return"));
+                    List.of(
+                            "order",
+                            "delivery",
+                            "deliver",
+                            "shipping",
+                            "package",
+                            "tracking",
+                            "shipped",
+                            "arrive",
+                            "courier",
+                            "parcel",
+                            "return"));
 
     private static final List<String> URGENT =
-            List.of("urgent", "asap", "immediately", "emergency", "outage", "critical", "right now");
+            List.of(
+                    "urgent",
+                    "asap",
+                    "immediately",
+                    "emergency",
+                    "outage",
+                    "critical",
+                    "right now");
     private static final List<String> HIGH =
-            List.of("cannot", "can't", "unable", "broken", "angry", "still", "again", "lost",
-                    "third time", "unacceptable");
+            List.of(
+                    "cannot",
+                    "can't",
+                    "unable",
+                    "broken",
+                    "angry",
+                    "still",
+                    "again",
+                    "lost",
+                    "third time",
+                    "unacceptable");
     private static final List<String> LOW =
-            List.of("question", "wondering", "curious", "feedback", "suggestion", "how do i",
+            List.of(
+                    "question",
+                    "wondering",
+                    "curious",
+                    "feedback",
+                    "suggestion",
+                    "how do i",
                     "just checking");
     private static final List<String> NEGATIVE =
-            List.of("angry", "terrible", "awful", "worst", "frustrated", "disappointed",
-                    "unacceptable", "annoyed", "ridiculous", "cannot", "can't", "broken", "never",
-                    "still", "wrong", "lost");
+            List.of(
+                    "angry",
+                    "terrible",
+                    "awful",
+                    "worst",
+                    "frustrated",
+                    "disappointed",
+                    "unacceptable",
+                    "annoyed",
+                    "ridiculous",
+                    "cannot",
+                    "can't",
+                    "broken",
+                    "never",
+                    "still",
+                    "wrong",
+                    "lost");
     private static final List<String> POSITIVE =
-            List.of("thanks", "thank you", "great", "love", "awesome", "appreciate", "happy",
-                    "excellent", "perfect");
+            List.of(
+                    "thanks",
+                    "thank you",
+                    "great",
+                    "love",
+                    "awesome",
+                    "appreciate",
+                    "happy",
+                    "excellent",
+                    "perfect");
 
     private static final Pattern CATEGORY_LINE = Pattern.compile("(?m)^- ([\\w-]+): (.+)$");
 
@@ -99,10 +186,9 @@ public final class RuleBasedTriager {
         }
 
         String priority =
-                count(text, URGENT) > 0 ? "urgent"
-                        : count(text, HIGH) > 0 ? "high"
-                        : count(text, LOW) > 0 ? "low"
-                        : "normal";
+                count(text, URGENT) > 0
+                        ? "urgent"
+                        : count(text, HIGH) > 0 ? "high" : count(text, LOW) > 0 ? "low" : "normal";
         int neg = count(text, NEGATIVE);
         int pos = count(text, POSITIVE);
         String sentiment = neg > pos ? "negative" : pos > neg ? "positive" : "neutral";
@@ -138,14 +224,18 @@ public final class RuleBasedTriager {
                         : "Thanks for contacting us.";
         String body =
                 switch (category) {
-                    case "billing" -> "Our billing team will review the charge and get back to you"
-                            + " within one business day.";
-                    case "technical" -> "Our engineers are looking into the problem; we will update"
-                            + " you as soon as it is fixed.";
-                    case "account" -> "For your security, please use the password reset link; if"
-                            + " that fails, we will verify your identity and restore access.";
-                    case "shipping" -> "We are checking the status of your order with the carrier"
-                            + " and will send you an update shortly.";
+                    case "billing" ->
+                            "Our billing team will review the charge and get back to you"
+                                    + " within one business day.";
+                    case "technical" ->
+                            "Our engineers are looking into the problem; we will update"
+                                    + " you as soon as it is fixed.";
+                    case "account" ->
+                            "For your security, please use the password reset link; if"
+                                    + " that fails, we will verify your identity and restore access.";
+                    case "shipping" ->
+                            "We are checking the status of your order with the carrier"
+                                    + " and will send you an update shortly.";
                     default -> "A member of our team will look into your request and reply soon.";
                 };
         return opening + " " + body;

@@ -1,7 +1,8 @@
 package dev.triage.tools;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.triage.records.Json;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -9,24 +10,48 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Generates realistic sample tickets (written for this project) spread over sessions, each
- * session a short conversation: an opening ticket and follow-ups.
+ * Generates realistic sample tickets (written for this project) spread over sessions, each session
+ * a short conversation: an opening ticket and follow-ups.
  */
 public final class SampleTickets {
 
     private static final String[][] OPENINGS = {
-        {"Charged twice", "I was charged twice for my subscription this month. Please refund the duplicate payment."},
+        {
+            "Charged twice",
+            "I was charged twice for my subscription this month. Please refund the duplicate payment."
+        },
         {"Invoice missing", "I can't find the invoice for my last order. Could you send it to me?"},
-        {"Refund status", "I returned the item two weeks ago and still have not received my refund."},
-        {"App crashes", "The app crashes every time I open the settings page. This is really frustrating."},
+        {
+            "Refund status",
+            "I returned the item two weeks ago and still have not received my refund."
+        },
+        {
+            "App crashes",
+            "The app crashes every time I open the settings page. This is really frustrating."
+        },
         {"Website down", "Your website is down, I get an error 500 on checkout. This is urgent!"},
-        {"Slow dashboard", "The dashboard has been very slow since yesterday, pages take a minute to load."},
+        {
+            "Slow dashboard",
+            "The dashboard has been very slow since yesterday, pages take a minute to load."
+        },
         {"Cannot log in", "I cannot log in to my account, the password reset email never arrives."},
         {"Change email address", "How do I change the email address on my profile?"},
-        {"Account locked", "My account got locked after too many login attempts. Please unlock it asap."},
-        {"Where is my order", "My order was supposed to arrive on Monday but the tracking has not changed."},
-        {"Wrong item delivered", "The package I received contains the wrong item. I ordered a blue one."},
-        {"Delivery address", "Can I still change the delivery address for an order that has shipped?"},
+        {
+            "Account locked",
+            "My account got locked after too many login attempts. Please unlock it asap."
+        },
+        {
+            "Where is my order",
+            "My order was supposed to arrive on Monday but the tracking has not changed."
+        },
+        {
+            "Wrong item delivered",
+            "The package I received contains the wrong item. I ordered a blue one."
+        },
+        {
+            "Delivery address",
+            "Can I still change the delivery address for an order that has shipped?"
+        },
         {"Feature question", "Just a question: is there a way to export my data as CSV?"},
         {"Great service", "Thank you for the quick help last week, the new plan works great."},
     };
@@ -42,7 +67,9 @@ public final class SampleTickets {
 
     private SampleTickets() {}
 
-    /** {@code count} tickets over {@code sessions} sessions, interleaved, deterministic per seed. */
+    /**
+     * {@code count} tickets over {@code sessions} sessions, interleaved, deterministic per seed.
+     */
     public static List<String> generate(int count, int sessions, long seed) {
         Random random = new Random(seed);
         int[] turns = new int[sessions];

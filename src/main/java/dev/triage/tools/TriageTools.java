@@ -1,7 +1,8 @@
 package dev.triage.tools;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.triage.records.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -23,7 +24,9 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-/** The local tools behind {@code bin/triage}: the model server, a ticket producer, a results reader. */
+/**
+ * The local tools behind {@code bin/triage}: the model server, a ticket producer, a results reader.
+ */
 @Command(
         name = "triage-tools",
         mixinStandardHelpOptions = true,
@@ -46,7 +49,10 @@ public final class TriageTools {
         @Option(names = "--port", defaultValue = "8000")
         int port;
 
-        @Option(names = "--latency-ms", defaultValue = "0", description = "Added latency per answer.")
+        @Option(
+                names = "--latency-ms",
+                defaultValue = "0",
+                description = "Added latency per answer.")
         long latencyMs;
 
         @Option(names = "--model", defaultValue = "local-triage")
@@ -57,13 +63,20 @@ public final class TriageTools {
             var server =
                     LocalModelServer.start(
                             new LocalModelServer.Options(host, port, latencyMs, model, null));
-            System.out.println("Local model server listening on " + server.baseUrl()
-                    + " (latency " + latencyMs + " ms)");
+            System.out.println(
+                    "Local model server listening on "
+                            + server.baseUrl()
+                            + " (latency "
+                            + latencyMs
+                            + " ms)");
             CountDownLatch stop = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                server.close();
-                stop.countDown();
-            }));
+            Runtime.getRuntime()
+                    .addShutdownHook(
+                            new Thread(
+                                    () -> {
+                                        server.close();
+                                        stop.countDown();
+                                    }));
             stop.await();
             return 0;
         }
@@ -77,7 +90,9 @@ public final class TriageTools {
         @Option(names = "--topic", defaultValue = "tickets")
         String topic;
 
-        @Option(names = "--sample", description = "Generate N sample tickets instead of reading a file.")
+        @Option(
+                names = "--sample",
+                description = "Generate N sample tickets instead of reading a file.")
         Integer sample;
 
         @Option(names = "--sessions", description = "Sessions for --sample (default N/4).")
@@ -106,7 +121,8 @@ public final class TriageTools {
             props.put("acks", "all");
             props.put("enable.idempotence", "true");
             props.put("linger.ms", "5");
-            try (var producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+            try (var producer =
+                    new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
                 for (String line : lines) {
                     // The session id as key keeps a session's tickets in one partition, in order.
                     producer.send(new ProducerRecord<>(topic, sessionKey(line), line));
@@ -128,7 +144,9 @@ public final class TriageTools {
         }
     }
 
-    @Command(name = "results", description = "Print committed records of a topic (read_committed), one JSON per line.")
+    @Command(
+            name = "results",
+            description = "Print committed records of a topic (read_committed), one JSON per line.")
     static final class Results implements Callable<Integer> {
         @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092")
         String bootstrap;
@@ -139,7 +157,9 @@ public final class TriageTools {
         @Option(names = "--follow", description = "Keep printing new records until interrupted.")
         boolean follow;
 
-        @Option(names = "--expect", description = "Wait until at least N records exist, then exit (0) or time out (1).")
+        @Option(
+                names = "--expect",
+                description = "Wait until at least N records exist, then exit (0) or time out (1).")
         Integer expect;
 
         @Option(names = "--timeout-s", defaultValue = "120")
@@ -154,7 +174,9 @@ public final class TriageTools {
             props.put("bootstrap.servers", bootstrap);
             props.put("isolation.level", "read_committed");
             props.put("enable.auto.commit", "false");
-            try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+            try (var consumer =
+                    new KafkaConsumer<>(
+                            props, new StringDeserializer(), new StringDeserializer())) {
                 List<TopicPartition> partitions =
                         consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
                                 .map(p -> new TopicPartition(topic, p.partition()))
@@ -180,10 +202,17 @@ public final class TriageTools {
                             break;
                         }
                         if (System.currentTimeMillis() > deadline) {
-                            System.err.println("Timed out: " + seen + " of " + expect + " records on " + topic);
+                            System.err.println(
+                                    "Timed out: "
+                                            + seen
+                                            + " of "
+                                            + expect
+                                            + " records on "
+                                            + topic);
                             return 1;
                         }
-                    } else if (partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp))) {
+                    } else if (partitions.stream()
+                            .allMatch(tp -> consumer.position(tp) >= end.get(tp))) {
                         break;
                     }
                 }

@@ -1,5 +1,8 @@
 package dev.triage.config;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
@@ -7,9 +10,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class JobSettingsTest {
 
@@ -19,7 +19,8 @@ class JobSettingsTest {
         assertThat(conf.get(TriageOptions.TICKETS_TOPIC)).isEqualTo("tickets");
         assertThat(conf.get(TriageOptions.SESSION_IDLE_TIMEOUT)).isEqualTo(Duration.ofHours(1));
         PromptSettings prompts = PromptSettings.from(conf);
-        assertThat(prompts.categories()).containsOnlyKeys("billing", "technical", "account", "shipping", "other");
+        assertThat(prompts.categories())
+                .containsOnlyKeys("billing", "technical", "account", "shipping", "other");
         assertThat(prompts.categories().get("billing")).startsWith("Invoices");
         assertThat(prompts.systemPrompt()).contains("triage");
     }
@@ -27,7 +28,10 @@ class JobSettingsTest {
     @Test
     void commandLineOverridesWin() throws Exception {
         Configuration conf =
-                JobSettings.fromArgs(new String[] {"jobs/local.yaml", "session.max-in-flight=7", "--llm.model=m"});
+                JobSettings.fromArgs(
+                        new String[] {
+                            "jobs/local.yaml", "session.max-in-flight=7", "--llm.model=m"
+                        });
         assertThat(conf.get(TriageOptions.MAX_IN_FLIGHT)).isEqualTo(7);
         assertThat(conf.get(TriageOptions.LLM_MODEL)).isEqualTo("m");
     }

@@ -1,10 +1,13 @@
 package dev.triage.job;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.triage.config.JobSettings;
 import dev.triage.records.Json;
 import dev.triage.testing.EmbeddedKafka;
 import dev.triage.tools.LocalModelServer;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateBackendOptions;
@@ -30,8 +33,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The whole job on a MiniCluster (parallelism 2, RocksDB, checkpoints every second) with a real
@@ -87,32 +88,48 @@ class TriageJobITCase {
 
     @Test
     void triagesEveryTicketExactlyOnceInSessionOrderWithHistory() throws Exception {
-        // ---- input: clean sessions, two sessions where the model answers garbage once, bad records
+        // ---- input: clean sessions, two sessions where the model answers garbage once, bad
+        // records
         List<SimpleEntry<String, byte[]>> input = new ArrayList<>();
         Map<String, List<String>> ticketsBySession = new HashMap<>();
         for (int k = 1; k <= TICKETS_PER_SESSION; k++) {
             for (int s = 1; s <= SESSIONS; s++) {
                 String session = String.format("S-%03d", s);
                 String id = session + "-T" + k;
-                String body = "Message " + k + " of " + session + " about my invoice and a refund. More text.";
+                String body =
+                        "Message "
+                                + k
+                                + " of "
+                                + session
+                                + " about my invoice and a refund. More text.";
                 input.add(ticket(session, id, body));
                 ticketsBySession.computeIfAbsent(session, x -> new ArrayList<>()).add(id);
             }
         }
         for (String session : List.of("S-BAD-1", "S-BAD-2")) {
             input.add(ticket(session, session + "-T1", "First message of " + session + ". Hello."));
-            input.add(ticket(session, session + "-T2", "Second of " + session + ". [[simulate:invalid-json]]"));
-            input.add(ticket(session, session + "-T3", "Third message of " + session + ". Thanks."));
+            input.add(
+                    ticket(
+                            session,
+                            session + "-T2",
+                            "Second of " + session + ". [[simulate:invalid-json]]"));
+            input.add(
+                    ticket(session, session + "-T3", "Third message of " + session + ". Thanks."));
         }
         List<byte[]> badRecords =
                 List.of(
                         "this is not json".getBytes(StandardCharsets.UTF_8),
-                        "{\"ticket_id\":\"X-1\",\"body\":\"no session\"}".getBytes(StandardCharsets.UTF_8),
-                        "{\"ticket_id\":\"X-2\",\"session_id\":\"S-X\"}".getBytes(StandardCharsets.UTF_8),
-                        ("{\"ticket_id\":\"X-3\",\"session_id\":\"S-X\",\"body\":\"" + "a".repeat(40_000) + "\"}")
+                        "{\"ticket_id\":\"X-1\",\"body\":\"no session\"}"
+                                .getBytes(StandardCharsets.UTF_8),
+                        "{\"ticket_id\":\"X-2\",\"session_id\":\"S-X\"}"
+                                .getBytes(StandardCharsets.UTF_8),
+                        ("{\"ticket_id\":\"X-3\",\"session_id\":\"S-X\",\"body\":\""
+                                        + "a".repeat(40_000)
+                                        + "\"}")
                                 .getBytes(StandardCharsets.UTF_8),
                         new byte[] {(byte) 0xC3, (byte) 0x28, 0x7B, 0x7D},
-                        "{\"ticket_id\":42,\"session_id\":\"S-X\",\"body\":\"numeric id\"}".getBytes(StandardCharsets.UTF_8),
+                        "{\"ticket_id\":42,\"session_id\":\"S-X\",\"body\":\"numeric id\"}"
+                                .getBytes(StandardCharsets.UTF_8),
                         "{\"ticket_id\":\"X-4\",\"session_id\":\"S-X\",\"body\":\"b\",\"created_at\":\"yesterday\"}"
                                 .getBytes(StandardCharsets.UTF_8),
                         new byte[0],
@@ -149,13 +166,19 @@ class TriageJobITCase {
                 kafka.readCommittedTimed("triage-results", expectedResults, Duration.ofMinutes(3));
         List<String> results = read.values();
         double seconds = (read.reachedAtNanos() - start) / 1e9;
-        List<String> deadLetters = kafka.readCommitted("triage-dlq", expectedDeadLetters, Duration.ofSeconds(30));
+        List<String> deadLetters =
+                kafka.readCommitted("triage-dlq", expectedDeadLetters, Duration.ofSeconds(30));
         job.cancel().get();
         System.out.printf(
                 "ITCase pipeline: %d tickets over %d sessions in %.1f s = %.0f tickets/s"
                         + " (model latency %d ms, parallelism 2, %d calls in flight per subtask,"
                         + " checkpoints every 1 s; from the first produce to the last committed result)%n",
-                input.size(), SESSIONS + 2, seconds, input.size() / seconds, MODEL_LATENCY_MS, MAX_IN_FLIGHT);
+                input.size(),
+                SESSIONS + 2,
+                seconds,
+                input.size() / seconds,
+                MODEL_LATENCY_MS,
+                MAX_IN_FLIGHT);
 
         // ---- exactly one record per input
         assertThat(results).hasSize(expectedResults);
@@ -163,7 +186,9 @@ class TriageJobITCase {
         Map<String, JsonNode> resultById = new HashMap<>();
         for (String r : results) {
             JsonNode node = Json.MAPPER.readTree(r);
-            assertThat(resultById.put(node.get("ticket_id").asText(), node)).as("duplicate %s", r).isNull();
+            assertThat(resultById.put(node.get("ticket_id").asText(), node))
+                    .as("duplicate %s", r)
+                    .isNull();
         }
         Set<String> deadIds = new HashSet<>();
         Map<String, Integer> reasons = new HashMap<>();
@@ -187,8 +212,11 @@ class TriageJobITCase {
                 .containsEntry("invalid_encoding", 1)
                 .containsEntry("invalid_field", 2);
         // The original payload is kept: text as is, invalid UTF-8 as base64.
-        assertThat(deadLetters).anySatisfy(d -> assertThat(d).contains("\"payload\":\"this is not json\""));
-        assertThat(deadLetters).anySatisfy(d -> assertThat(d).contains("\"payload\":\"wyh7fQ==\"").contains("base64"));
+        assertThat(deadLetters)
+                .anySatisfy(d -> assertThat(d).contains("\"payload\":\"this is not json\""));
+        assertThat(deadLetters)
+                .anySatisfy(
+                        d -> assertThat(d).contains("\"payload\":\"wyh7fQ==\"").contains("base64"));
 
         // ---- per-session order: turns 1..n, in order on the topic
         Map<String, List<Integer>> turnsInTopicOrder = new HashMap<>();
@@ -200,7 +228,9 @@ class TriageJobITCase {
         }
         for (int s = 1; s <= SESSIONS; s++) {
             String session = String.format("S-%03d", s);
-            assertThat(turnsInTopicOrder.get(session)).as(session).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+            assertThat(turnsInTopicOrder.get(session))
+                    .as(session)
+                    .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
             for (int k = 1; k <= TICKETS_PER_SESSION; k++) {
                 assertThat(resultById.get(session + "-T" + k).get("turn").asInt()).isEqualTo(k);
             }
@@ -211,9 +241,12 @@ class TriageJobITCase {
         Map<String, JsonNode> requestByTicket = new HashMap<>();
         for (JsonNode request : requests) {
             JsonNode messages = request.get("messages");
-            Matcher m = TICKET_ID.matcher(messages.get(messages.size() - 1).get("content").asText());
+            Matcher m =
+                    TICKET_ID.matcher(messages.get(messages.size() - 1).get("content").asText());
             assertThat(m.find()).isTrue();
-            assertThat(requestByTicket.put(m.group(1), request)).as("asked twice: %s", m.group(1)).isNull();
+            assertThat(requestByTicket.put(m.group(1), request))
+                    .as("asked twice: %s", m.group(1))
+                    .isNull();
         }
         assertThat(requestByTicket).hasSize(validTickets);
         for (int s = 1; s <= SESSIONS; s++) {
@@ -223,7 +256,11 @@ class TriageJobITCase {
                 List<String> assistant = new ArrayList<>();
                 for (JsonNode msg : requestByTicket.get(ids.get(k - 1)).get("messages")) {
                     if (msg.get("role").asText().equals("assistant")) {
-                        assistant.add(Json.MAPPER.readTree(msg.get("content").asText()).get("summary").asText());
+                        assistant.add(
+                                Json.MAPPER
+                                        .readTree(msg.get("content").asText())
+                                        .get("summary")
+                                        .asText());
                     }
                 }
                 List<String> expected = new ArrayList<>();
@@ -233,7 +270,8 @@ class TriageJobITCase {
                 assertThat(assistant).as("history of %s", ids.get(k - 1)).isEqualTo(expected);
             }
         }
-        assertThat(resultById.get("S-001-T2").get("summary").asText()).isEqualTo("Message 2 of S-001 about my invoice and a refund.");
+        assertThat(resultById.get("S-001-T2").get("summary").asText())
+                .isEqualTo("Message 2 of S-001 about my invoice and a refund.");
     }
 
     private static SimpleEntry<String, byte[]> ticket(String session, String id, String body) {

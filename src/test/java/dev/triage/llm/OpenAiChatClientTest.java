@@ -1,12 +1,16 @@
 package dev.triage.llm;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
 import dev.triage.config.LlmSettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.records.Json;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,9 +25,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
-
 /** The client against a real local HTTP server that records the request and answers as told. */
 class OpenAiChatClientTest {
 
@@ -36,7 +37,8 @@ class OpenAiChatClientTest {
 
     private final PromptBuilder prompts =
             new PromptBuilder(
-                    new PromptSettings("Triage.", new TreeMap<>(Map.of("billing", "money", "other", "rest"))));
+                    new PromptSettings(
+                            "Triage.", new TreeMap<>(Map.of("billing", "money", "other", "rest"))));
 
     @BeforeEach
     void start() throws Exception {
@@ -46,7 +48,10 @@ class OpenAiChatClientTest {
                 exchange -> {
                     path.set(exchange.getRequestURI().getPath());
                     authorization.set(exchange.getRequestHeaders().getFirst("Authorization"));
-                    requestBody.set(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+                    requestBody.set(
+                            new String(
+                                    exchange.getRequestBody().readAllBytes(),
+                                    StandardCharsets.UTF_8));
                     byte[] bytes = response.getBytes(StandardCharsets.UTF_8);
                     exchange.sendResponseHeaders(status, bytes.length);
                     exchange.getResponseBody().write(bytes);
@@ -75,8 +80,15 @@ class OpenAiChatClientTest {
     }
 
     private List<ChatMessage> messages() {
-        Ticket ticket = new Ticket("T-2", "S-1", null, "email", "Refund", "Where is my refund?", 0, "t", 0, 0);
-        Turn earlier = new Turn(1, "T-1", "Ticket T-1\n\nI was charged twice.", "{\"summary\":\"charged twice\"}");
+        Ticket ticket =
+                new Ticket(
+                        "T-2", "S-1", null, "email", "Refund", "Where is my refund?", 0, "t", 0, 0);
+        Turn earlier =
+                new Turn(
+                        1,
+                        "T-1",
+                        "Ticket T-1\n\nI was charged twice.",
+                        "{\"summary\":\"charged twice\"}");
         return prompts.messages(List.of(earlier), ticket);
     }
 
@@ -96,17 +108,21 @@ class OpenAiChatClientTest {
         JsonNode msgs = body.get("messages");
         assertThat(msgs).hasSize(4);
         assertThat(msgs.get(0).get("role").asText()).isEqualTo("system");
-        assertThat(msgs.get(0).get("content").asText()).contains("- billing: money").contains("- other: rest");
+        assertThat(msgs.get(0).get("content").asText())
+                .contains("- billing: money")
+                .contains("- other: rest");
         assertThat(msgs.get(1).get("content").asText()).contains("charged twice");
         assertThat(msgs.get(2).get("role").asText()).isEqualTo("assistant");
-        assertThat(msgs.get(3).get("content").asText()).startsWith("Ticket T-2 via email\nSubject: Refund");
+        assertThat(msgs.get(3).get("content").asText())
+                .startsWith("Ticket T-2 via email\nSubject: Refund");
         JsonNode format = body.get("response_format");
         assertThat(format.get("type").asText()).isEqualTo("json_schema");
         assertThat(format.get("json_schema").get("strict").asBoolean()).isTrue();
         JsonNode schema = format.get("json_schema").get("schema");
         assertThat(schema.get("additionalProperties").asBoolean()).isFalse();
         assertThat(schema.get("required")).hasSize(6);
-        assertThat(schema.at("/properties/category/enum").toString()).isEqualTo("[\"billing\",\"other\"]");
+        assertThat(schema.at("/properties/category/enum").toString())
+                .isEqualTo("[\"billing\",\"other\"]");
     }
 
     @Test
@@ -116,7 +132,8 @@ class OpenAiChatClientTest {
             client.complete(messages(), prompts.answerSchema()).get();
         }
         assertThat(authorization.get()).isNull();
-        assertThat(Json.MAPPER.readTree(requestBody.get()).get("max_tokens").asInt()).isEqualTo(300);
+        assertThat(Json.MAPPER.readTree(requestBody.get()).get("max_tokens").asInt())
+                .isEqualTo(300);
     }
 
     @Test
@@ -135,14 +152,34 @@ class OpenAiChatClientTest {
 
     @Test
     void classifiesErrors() throws Exception {
-        assertFailure(500, "{\"error\":{\"message\":\"boom\"}}", LlmException.Kind.HTTP_STATUS, true, "boom");
-        assertFailure(429, "{\"error\":{\"message\":\"slow down\",\"code\":\"rate_limit_exceeded\"}}",
-                LlmException.Kind.HTTP_STATUS, true, "slow down");
-        assertFailure(429, "{\"error\":{\"message\":\"pay up\",\"code\":\"insufficient_quota\"}}",
-                LlmException.Kind.HTTP_STATUS, false, "pay up");
-        assertFailure(401, "{\"message\":\"bad key\"}", LlmException.Kind.HTTP_STATUS, false, "bad key");
-        assertFailure(400, "plain text error", LlmException.Kind.HTTP_STATUS, false, "plain text error");
-        assertFailure(200, "<html>proxy page</html>", LlmException.Kind.INVALID_RESPONSE, false, "not a chat completion");
+        assertFailure(
+                500,
+                "{\"error\":{\"message\":\"boom\"}}",
+                LlmException.Kind.HTTP_STATUS,
+                true,
+                "boom");
+        assertFailure(
+                429,
+                "{\"error\":{\"message\":\"slow down\",\"code\":\"rate_limit_exceeded\"}}",
+                LlmException.Kind.HTTP_STATUS,
+                true,
+                "slow down");
+        assertFailure(
+                429,
+                "{\"error\":{\"message\":\"pay up\",\"code\":\"insufficient_quota\"}}",
+                LlmException.Kind.HTTP_STATUS,
+                false,
+                "pay up");
+        assertFailure(
+                401, "{\"message\":\"bad key\"}", LlmException.Kind.HTTP_STATUS, false, "bad key");
+        assertFailure(
+                400, "plain text error", LlmException.Kind.HTTP_STATUS, false, "plain text error");
+        assertFailure(
+                200,
+                "<html>proxy page</html>",
+                LlmException.Kind.INVALID_RESPONSE,
+                false,
+                "not a chat completion");
     }
 
     @Test
@@ -152,8 +189,15 @@ class OpenAiChatClientTest {
             closedPort = s.getLocalPort();
         }
         var settings =
-                new LlmSettings("http://127.0.0.1:" + closedPort + "/v1", "m", "K", 0, 10, "max_tokens",
-                        Duration.ofSeconds(2), Duration.ofSeconds(1));
+                new LlmSettings(
+                        "http://127.0.0.1:" + closedPort + "/v1",
+                        "m",
+                        "K",
+                        0,
+                        10,
+                        "max_tokens",
+                        Duration.ofSeconds(2),
+                        Duration.ofSeconds(1));
         try (var client = new OpenAiChatClient(settings, "sk-secret")) {
             Throwable t = catchThrowable(() -> client.complete(messages(), null).join());
             LlmException e = (LlmException) ((CompletionException) t).getCause();
@@ -163,7 +207,8 @@ class OpenAiChatClientTest {
         }
     }
 
-    private void assertFailure(int code, String body, LlmException.Kind kind, boolean retriable, String message) {
+    private void assertFailure(
+            int code, String body, LlmException.Kind kind, boolean retriable, String message) {
         status = code;
         response = body;
         try (var client = client("max_tokens", "sk-secret")) {

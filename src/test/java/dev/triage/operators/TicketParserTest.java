@@ -1,8 +1,11 @@
 package dev.triage.operators;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.triage.records.DeadLetter;
 import dev.triage.records.RawTicket;
 import dev.triage.records.Ticket;
+
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -13,8 +16,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 class TicketParserTest {
 
     private OneInputStreamOperatorTestHarness<RawTicket, Ticket> harness;
@@ -22,7 +23,9 @@ class TicketParserTest {
 
     @BeforeEach
     void open() throws Exception {
-        harness = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new TicketParser(64)));
+        harness =
+                new OneInputStreamOperatorTestHarness<>(
+                        new ProcessOperator<>(new TicketParser(64)));
         harness.open();
     }
 
@@ -33,8 +36,9 @@ class TicketParserTest {
 
     @Test
     void parsesAValidTicketWithAllFields() throws Exception {
-        send("{\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"customer_id\":\"C-1\",\"channel\":\"chat\","
-                + "\"subject\":\"Refund\",\"body\":\"Please refund me.\",\"created_at\":\"2026-01-02T03:04:05Z\"}");
+        send(
+                "{\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"customer_id\":\"C-1\",\"channel\":\"chat\","
+                        + "\"subject\":\"Refund\",\"body\":\"Please refund me.\",\"created_at\":\"2026-01-02T03:04:05Z\"}");
         Ticket t = harness.extractOutputValues().get(0);
         assertThat(t.ticketId()).isEqualTo("T-1");
         assertThat(t.sessionId()).isEqualTo("S-1");
@@ -65,7 +69,8 @@ class TicketParserTest {
         send("{\"ticket_id\":\"T-3\",\"session_id\":\"S-1\",\"body\":\"   \"}");
         send("{\"ticket_id\":7,\"session_id\":\"S-1\",\"body\":\"x\"}");
         send("{\"ticket_id\":\"T-4\",\"session_id\":\"S-1\",\"body\":\"" + "x".repeat(65) + "\"}");
-        send("{\"ticket_id\":\"T-5\",\"session_id\":\"S-1\",\"body\":\"x\",\"created_at\":\"soon\"}");
+        send(
+                "{\"ticket_id\":\"T-5\",\"session_id\":\"S-1\",\"body\":\"x\",\"created_at\":\"soon\"}");
         send("{\"ticket_id\":\"T-6\",\"session_id\":\"S-1\",\"body\":\"x\",\"subject\":{\"a\":1}}");
         sendBytes(new byte[] {(byte) 0xff, (byte) 0xfe});
         sendBytes(null);
@@ -76,9 +81,18 @@ class TicketParserTest {
         assertThat(dlq)
                 .extracting(DeadLetter::reason)
                 .containsExactly(
-                        "invalid_json", "invalid_json", "missing_field", "missing_field", "missing_field",
-                        "invalid_field", "too_large", "invalid_field", "invalid_field", "invalid_encoding",
-                        "invalid_json", "too_large");
+                        "invalid_json",
+                        "invalid_json",
+                        "missing_field",
+                        "missing_field",
+                        "missing_field",
+                        "invalid_field",
+                        "too_large",
+                        "invalid_field",
+                        "invalid_field",
+                        "invalid_encoding",
+                        "invalid_json",
+                        "too_large");
         assertThat(dlq.get(0).payload()).isEqualTo("not json");
         assertThat(dlq.get(0).payloadEncoding()).isEqualTo("text");
         assertThat(dlq.get(3).ticketId()).isEqualTo("T-2");
@@ -95,7 +109,8 @@ class TicketParserTest {
     }
 
     private void sendBytes(byte[] value) throws Exception {
-        harness.processElement(new StreamRecord<>(new RawTicket("tickets", 0, offset++, 777L, value), 777L));
+        harness.processElement(
+                new StreamRecord<>(new RawTicket("tickets", 0, offset++, 777L, value), 777L));
     }
 
     private List<DeadLetter> deadLetters() {

@@ -1,6 +1,9 @@
 package dev.triage.records;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.triage.session.SessionTriageOperatorTestAccess;
+
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
@@ -8,9 +11,6 @@ import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
-
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** Records and state types use Flink's POJO serializer (evolvable), never the Kryo fallback. */
 class RecordTypesTest {
@@ -23,12 +23,30 @@ class RecordTypesTest {
         assertRoundTrip(Ticket.class, TICKET);
         assertRoundTrip(
                 TriageResult.class,
-                new TriageResult("T-1", "S-1", null, 2, "billing", "high", "negative", "s", "r", 0.5,
-                        "m", 1, 10, 5, 1L, 2L, 3L));
+                new TriageResult(
+                        "T-1",
+                        "S-1",
+                        null,
+                        2,
+                        "billing",
+                        "high",
+                        "negative",
+                        "s",
+                        "r",
+                        0.5,
+                        "m",
+                        1,
+                        10,
+                        5,
+                        1L,
+                        2L,
+                        3L));
         assertRoundTrip(
                 DeadLetter.class,
-                new DeadLetter("invalid_json", "d", null, null, "tickets", 0, 7L, "x", "text", null, 9L));
-        assertRoundTrip(RawTicket.class, new RawTicket("tickets", 1, 2L, 3L, new byte[] {1, 2}), false);
+                new DeadLetter(
+                        "invalid_json", "d", null, null, "tickets", 0, 7L, "x", "text", null, 9L));
+        assertRoundTrip(
+                RawTicket.class, new RawTicket("tickets", 1, 2L, 3L, new byte[] {1, 2}), false);
     }
 
     @Test
@@ -43,14 +61,43 @@ class RecordTypesTest {
         var json =
                 Json.MAPPER.readTree(
                         TriageResultSerializer.toJson(
-                                new TriageResult("T-1", "S-1", "C-1", 2, "billing", "high", "negative",
-                                        "s", "r", 0.5, "m", 1, 10, 5, 0L, 1000L, 3L)));
+                                new TriageResult(
+                                        "T-1",
+                                        "S-1",
+                                        "C-1",
+                                        2,
+                                        "billing",
+                                        "high",
+                                        "negative",
+                                        "s",
+                                        "r",
+                                        0.5,
+                                        "m",
+                                        1,
+                                        10,
+                                        5,
+                                        0L,
+                                        1000L,
+                                        3L)));
         assertThat(json.fieldNames())
                 .toIterable()
                 .containsExactlyInAnyOrder(
-                        "ticket_id", "session_id", "customer_id", "turn", "category", "priority",
-                        "sentiment", "summary", "draft_reply", "confidence", "model", "attempts",
-                        "usage", "created_at", "triaged_at", "latency_ms");
+                        "ticket_id",
+                        "session_id",
+                        "customer_id",
+                        "turn",
+                        "category",
+                        "priority",
+                        "sentiment",
+                        "summary",
+                        "draft_reply",
+                        "confidence",
+                        "model",
+                        "attempts",
+                        "usage",
+                        "created_at",
+                        "triaged_at",
+                        "latency_ms");
         assertThat(json.at("/usage/prompt_tokens").asInt()).isEqualTo(10);
         assertThat(json.get("triaged_at").asText()).isEqualTo("1970-01-01T00:00:01Z");
     }
@@ -60,11 +107,17 @@ class RecordTypesTest {
         var json =
                 Json.MAPPER.readTree(
                         DeadLetterSerializer.toJson(
-                                DeadLetter.ofTicket(DeadLetter.Reason.LLM_INVALID_OUTPUT, "bad", TICKET, "{oops", 5L)));
+                                DeadLetter.ofTicket(
+                                        DeadLetter.Reason.LLM_INVALID_OUTPUT,
+                                        "bad",
+                                        TICKET,
+                                        "{oops",
+                                        5L)));
         assertThat(json.get("reason").asText()).isEqualTo("llm_invalid_output");
         assertThat(json.at("/source/partition").asInt()).isEqualTo(3);
         assertThat(json.at("/source/offset").asLong()).isEqualTo(42L);
-        assertThat(Json.MAPPER.readTree(json.get("payload").asText()).get("body").asText()).isEqualTo("Body ü");
+        assertThat(Json.MAPPER.readTree(json.get("payload").asText()).get("body").asText())
+                .isEqualTo("Body ü");
         assertThat(json.get("llm_output").asText()).isEqualTo("{oops");
     }
 
@@ -73,7 +126,8 @@ class RecordTypesTest {
     }
 
     @SuppressWarnings("unchecked")
-    private static <T> void assertRoundTrip(Class<T> type, Object value, boolean compareEquals) throws Exception {
+    private static <T> void assertRoundTrip(Class<T> type, Object value, boolean compareEquals)
+            throws Exception {
         TypeInformation<T> info = TypeInformation.of(type);
         assertThat(info).as(type.getSimpleName()).isInstanceOf(PojoTypeInfo.class);
         var config = new SerializerConfigImpl();
@@ -88,5 +142,4 @@ class RecordTypesTest {
             assertThat(copy).usingRecursiveComparison().isEqualTo(value);
         }
     }
-
 }

@@ -1,12 +1,13 @@
 package dev.triage.session;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.triage.llm.ChatMessage;
 import dev.triage.llm.LlmClient;
 import dev.triage.llm.LlmClientFactory;
 import dev.triage.llm.LlmException;
 import dev.triage.llm.LlmReply;
 import dev.triage.llm.TriageAnswer;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.List;
 import java.util.Map;
@@ -56,7 +57,12 @@ final class FakeLlmClient implements LlmClient {
             if (settled.compareAndSet(false, true)) {
                 clientInFlight.decrementAndGet();
                 future.completeExceptionally(
-                        new LlmException(LlmException.Kind.HTTP_STATUS, status, retriable, "HTTP " + status, "{}"));
+                        new LlmException(
+                                LlmException.Kind.HTTP_STATUS,
+                                status,
+                                retriable,
+                                "HTTP " + status,
+                                "{}"));
             }
         }
     }
@@ -79,7 +85,12 @@ final class FakeLlmClient implements LlmClient {
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
         CompletableFuture<LlmReply> future = new CompletableFuture<>();
-        calls.add(new Call(messages, future, inFlight, new java.util.concurrent.atomic.AtomicBoolean()));
+        calls.add(
+                new Call(
+                        messages,
+                        future,
+                        inFlight,
+                        new java.util.concurrent.atomic.AtomicBoolean()));
         return future;
     }
 

@@ -1,11 +1,14 @@
 package dev.triage.session;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
+
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -23,14 +26,13 @@ import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 class SessionTriageOperatorTest {
 
     private static final PromptSettings PROMPTS =
             new PromptSettings(
                     "Triage.",
-                    new java.util.TreeMap<>(Map.of("billing", "money", "technical", "bugs", "other", "rest")));
+                    new java.util.TreeMap<>(
+                            Map.of("billing", "money", "technical", "bugs", "other", "rest")));
 
     private final String clientId = UUID.randomUUID().toString();
     private String currentClient = clientId;
@@ -49,13 +51,14 @@ class SessionTriageOperatorTest {
             throws Exception {
         FakeLlmClient llm = FakeLlmClient.get(id);
         Thread answerer =
-                new Thread(() -> {
-                    long deadline = System.currentTimeMillis() + 10_000;
-                    while (System.currentTimeMillis() < deadline) {
-                        llm.calls.forEach(c -> c.answer(answer("other", "closing")));
-                        sleep(5);
-                    }
-                });
+                new Thread(
+                        () -> {
+                            long deadline = System.currentTimeMillis() + 10_000;
+                            while (System.currentTimeMillis() < deadline) {
+                                llm.calls.forEach(c -> c.answer(answer("other", "closing")));
+                                sleep(5);
+                            }
+                        });
         answerer.setDaemon(true);
         answerer.start();
         h.close();
@@ -78,7 +81,9 @@ class SessionTriageOperatorTest {
         FakeLlmClient.Call second = llm.calls.get(1);
         assertThat(second.lastUserMessage()).contains("T-2").contains("Any update?");
         assertThat(second.assistantMessages()).isEqualTo(1);
-        assertThat(second.allText()).contains("Customer was charged twice.").contains("I was charged twice.");
+        assertThat(second.allText())
+                .contains("Customer was charged twice.")
+                .contains("I was charged twice.");
 
         second.answer(answer("billing", "Customer asks for an update."));
         runMailsUntil(() -> harness.extractOutputValues().size() == 2);
@@ -114,10 +119,11 @@ class SessionTriageOperatorTest {
 
         // The third session must wait for a free slot: answer S-1 from another thread later.
         Thread answerer =
-                new Thread(() -> {
-                    sleep(200);
-                    llm.calls.get(0).answer(answer("other", "one done"));
-                });
+                new Thread(
+                        () -> {
+                            sleep(200);
+                            llm.calls.get(0).answer(answer("other", "one done"));
+                        });
         answerer.start();
         long start = System.nanoTime();
         harness.processElement(record(ticket("S-3", "T-3", "three")));
@@ -223,7 +229,10 @@ class SessionTriageOperatorTest {
                 .anySatisfy(m -> assertThat(m).contains("T-2"))
                 .anySatisfy(m -> assertThat(m).contains("T-4"));
         FakeLlmClient.Call t2 =
-                restored.calls.stream().filter(c -> c.lastUserMessage().contains("T-2")).findFirst().get();
+                restored.calls.stream()
+                        .filter(c -> c.lastUserMessage().contains("T-2"))
+                        .findFirst()
+                        .get();
         assertThat(t2.allText()).contains("answer one");
         t2.answer(answer("other", "answer two"));
         runMailsUntil(() -> restored.calls.size() == 3);
@@ -240,7 +249,13 @@ class SessionTriageOperatorTest {
 
     private static SessionSettings settings(int maxInFlight) {
         return new SessionSettings(
-                maxInFlight, 4, 4000, Duration.ofHours(1), 3, Duration.ofMillis(10), Duration.ofMillis(50));
+                maxInFlight,
+                4,
+                4000,
+                Duration.ofHours(1),
+                3,
+                Duration.ofMillis(10),
+                Duration.ofMillis(50));
     }
 
     private KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
@@ -252,7 +267,8 @@ class SessionTriageOperatorTest {
             SessionSettings settings, OperatorSubtaskState state, String id) throws Exception {
         var h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
-                        new SessionTriageOperatorFactory(settings, PROMPTS, FakeLlmClient.factory(id)),
+                        new SessionTriageOperatorFactory(
+                                settings, PROMPTS, FakeLlmClient.factory(id)),
                         Ticket::sessionId,
                         Types.STRING);
         if (state != null) {
@@ -276,7 +292,9 @@ class SessionTriageOperatorTest {
 
     private List<DeadLetter> deadLetters() {
         var side = harness.getSideOutput(DeadLetter.OUTPUT_TAG);
-        return side == null ? List.of() : side.stream().map(StreamRecord::getValue).collect(Collectors.toList());
+        return side == null
+                ? List.of()
+                : side.stream().map(StreamRecord::getValue).collect(Collectors.toList());
     }
 
     /** Runs mails (completions, retries) on this thread, the operator's task thread. */

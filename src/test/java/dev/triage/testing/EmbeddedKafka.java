@@ -64,9 +64,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("acks", "all");
         props.put("enable.idempotence", "true");
         props.put("linger.ms", "5");
-        try (var producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (var producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (var r : records) {
-                byte[] key = r.getKey() == null ? null : r.getKey().getBytes(StandardCharsets.UTF_8);
+                byte[] key =
+                        r.getKey() == null ? null : r.getKey().getBytes(StandardCharsets.UTF_8);
                 producer.send(new ProducerRecord<>(topic, key, r.getValue()));
             }
             producer.flush();
@@ -75,8 +77,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /**
      * Reads the topic from the beginning with isolation level read_committed until {@code expected}
-     * records arrived or the timeout passed, then keeps reading briefly to catch any extra (duplicate)
-     * records. Returns the values in partition order.
+     * records arrived or the timeout passed, then keeps reading briefly to catch any extra
+     * (duplicate) records. Returns the values in partition order.
      */
     public List<String> readCommitted(String topic, int expected, Duration timeout) {
         return readCommittedTimed(topic, expected, timeout).values();
@@ -91,7 +93,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("isolation.level", "read_committed");
         props.put("enable.auto.commit", "false");
         List<String> values = new ArrayList<>();
-        try (var consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (var consumer =
+                new KafkaConsumer<>(
+                        props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions =
                     consumer.partitionsFor(topic).stream()
                             .map(p -> new TopicPartition(topic, p.partition()))

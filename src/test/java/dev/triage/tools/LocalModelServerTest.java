@@ -1,6 +1,7 @@
 package dev.triage.tools;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.triage.config.PromptSettings;
 import dev.triage.llm.ChatMessage;
 import dev.triage.llm.PromptBuilder;
@@ -9,6 +10,8 @@ import dev.triage.llm.TriageAnswerParser;
 import dev.triage.records.Json;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,8 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** The local model server over real HTTP, with the JDK's HTTP client as an independent peer. */
 class LocalModelServerTest {
@@ -61,13 +62,23 @@ class LocalModelServerTest {
     @Test
     void triagesUnambiguousTicketsIntoAllowedCategoriesWithAValidAnswer() throws Exception {
         var parser = new TriageAnswerParser(PROMPTS.categories().keySet());
-        assertThat(triage("I was charged twice, please refund the payment.", List.of()).category()).isEqualTo("billing");
-        assertThat(triage("My order has not arrived, the tracking shows no delivery.", List.of()).category())
+        assertThat(triage("I was charged twice, please refund the payment.", List.of()).category())
+                .isEqualTo("billing");
+        assertThat(
+                        triage(
+                                        "My order has not arrived, the tracking shows no delivery.",
+                                        List.of())
+                                .category())
                 .isEqualTo("shipping");
         // A custom category is recognised from the words of its description.
-        assertThat(triage("My device is broken, I need a repair under the guarantee.", List.of()).category())
+        assertThat(
+                        triage(
+                                        "My device is broken, I need a repair under the guarantee.",
+                                        List.of())
+                                .category())
                 .isEqualTo("warranty");
-        TriageAnswer urgent = triage("URGENT: I am angry, this is unacceptable. Refund now!", List.of());
+        TriageAnswer urgent =
+                triage("URGENT: I am angry, this is unacceptable. Refund now!", List.of());
         assertThat(urgent.priority()).isEqualTo("urgent");
         assertThat(urgent.sentiment()).isEqualTo("negative");
         assertThat(urgent.summary()).isEqualTo("URGENT: I am angry, this is unacceptable.");
@@ -76,24 +87,32 @@ class LocalModelServerTest {
 
     @Test
     void aReplyAcknowledgesEarlierTurns() throws Exception {
-        Turn earlier = new Turn(1, "T-1", "Ticket T-1\n\nWhere is my order?", "{\"summary\":\"order\"}");
-        assertThat(triage("Any update?", List.of(earlier)).draftReply()).startsWith("Thanks for following up");
-        assertThat(triage("Any update?", List.of()).draftReply()).startsWith("Thanks for contacting us");
+        Turn earlier =
+                new Turn(1, "T-1", "Ticket T-1\n\nWhere is my order?", "{\"summary\":\"order\"}");
+        assertThat(triage("Any update?", List.of(earlier)).draftReply())
+                .startsWith("Thanks for following up");
+        assertThat(triage("Any update?", List.of()).draftReply())
+                .startsWith("Thanks for contacting us");
     }
 
     @Test
     void holdsTheConfiguredLatencyWithoutBlockingOtherRequests() throws Exception {
         long start = System.nanoTime();
-        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> futures =
+                new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            futures.add(http.sendAsync(chatRequest("Refund please " + i, List.of()), HttpResponse.BodyHandlers.ofString()));
+            futures.add(
+                    http.sendAsync(
+                            chatRequest("Refund please " + i, List.of()),
+                            HttpResponse.BodyHandlers.ofString()));
         }
         for (var f : futures) {
             assertThat(f.get().statusCode()).isEqualTo(200);
         }
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertThat(millis).isGreaterThanOrEqualTo(80).isLessThan(2_000);
-        assertThat(Json.MAPPER.readTree(get("/stats").body()).get("requests").asLong()).isEqualTo(50);
+        assertThat(Json.MAPPER.readTree(get("/stats").body()).get("requests").asLong())
+                .isEqualTo(50);
     }
 
     @Test
@@ -105,16 +124,19 @@ class LocalModelServerTest {
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(400);
-        assertThat(Json.MAPPER.readTree(response.body()).at("/error/message").asText()).contains("messages");
+        assertThat(Json.MAPPER.readTree(response.body()).at("/error/message").asText())
+                .contains("messages");
     }
 
     private TriageAnswer triage(String body, List<Turn> history) throws Exception {
-        HttpResponse<String> response = http.send(chatRequest(body, history), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+                http.send(chatRequest(body, history), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         JsonNode root = Json.MAPPER.readTree(response.body());
         assertThat(root.at("/choices/0/finish_reason").asText()).isEqualTo("stop");
         assertThat(root.at("/usage/prompt_tokens").asInt()).isPositive();
-        return new TriageAnswerParser(PROMPTS.categories().keySet()).parse(root.at("/choices/0/message/content").asText());
+        return new TriageAnswerParser(PROMPTS.categories().keySet())
+                .parse(root.at("/choices/0/message/content").asText());
     }
 
     private HttpRequest chatRequest(String body, List<Turn> history) {
@@ -125,8 +147,12 @@ class LocalModelServerTest {
         for (ChatMessage m : prompts.messages(history, ticket)) {
             msgs.addObject().put("role", m.role()).put("content", m.content());
         }
-        request.putObject("response_format").put("type", "json_schema").putObject("json_schema")
-                .put("name", "triage").put("strict", true).set("schema", prompts.answerSchema());
+        request.putObject("response_format")
+                .put("type", "json_schema")
+                .putObject("json_schema")
+                .put("name", "triage")
+                .put("strict", true)
+                .set("schema", prompts.answerSchema());
         return HttpRequest.newBuilder(URI.create(server.baseUrl() + "/chat/completions"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(request.toString()))
@@ -135,6 +161,8 @@ class LocalModelServerTest {
 
     private HttpResponse<String> get(String path) throws Exception {
         String base = server.baseUrl().replace("/v1", "");
-        return http.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(URI.create(base + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }
