@@ -183,6 +183,16 @@ public final class TriageOptions {
                             "Upper bound on the characters of history kept per session; oldest turns"
                                     + " are dropped first.");
 
+    public static final ConfigOption<Integer> DEDUPE_WINDOW =
+            ConfigOptions.key("session.dedupe-window")
+                    .intType()
+                    .defaultValue(100)
+                    .withDescription(
+                            "How many of a session's most recent ticket ids are remembered. A ticket"
+                                    + " whose id is among them (an upstream retry) is dropped and"
+                                    + " counted in the duplicateTickets metric, never sent to the"
+                                    + " model again.");
+
     public static final ConfigOption<Duration> SESSION_IDLE_TIMEOUT =
             ConfigOptions.key("session.idle-timeout")
                     .durationType()
@@ -282,6 +292,7 @@ public final class TriageOptions {
                     MAX_IN_FLIGHT,
                     HISTORY_TURNS,
                     HISTORY_CHARS,
+                    DEDUPE_WINDOW,
                     SESSION_IDLE_TIMEOUT,
                     MAX_BODY_BYTES,
                     SYSTEM_PROMPT,

@@ -69,6 +69,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private transient MapState<Long, PendingTicket> waitingState;
     private transient ValueState<PendingTicket> inFlightState;
     private transient ValueState<List<Turn>> historyState;
+    private transient ValueState<List<String>> recentIdsState;
     private transient ValueStateDescriptor<PendingTicket> inFlightDescriptor;
 
     // ------------------------------------------------------------ in memory only
@@ -84,6 +85,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private transient int retriesScheduled;
 
     private transient Counter ticketsQueued;
+    private transient Counter duplicateTickets;
     private transient Counter llmCalls;
     private transient Counter llmFailures;
     private transient Counter llmRetries;
@@ -110,7 +112,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                 StateTtlConfig.newBuilder(settings.idleTimeout())
                         .updateTtlOnCreateAndWrite()
                         .neverReturnExpired()
-                        .cleanupInRocksdbCompactFilter(1000)
+                        .cleanupInRocksdbCompactFilter(1000) // RocksDB: dropped at compaction
+                        .cleanupIncrementally(10, false) // heap backend: a few per access
                         .build();
 
         var cursor =
@@ -127,13 +130,16 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         cursor.enableTimeToLive(ttl);
         waiting.enableTimeToLive(ttl);
         inFlightDescriptor.enableTimeToLive(ttl);
+        var recentIds = new ValueStateDescriptor<>("recent-ticket-ids", Types.LIST(Types.STRING));
         history.enableTimeToLive(ttl);
+        recentIds.enableTimeToLive(ttl);
 
         var store = context.getKeyedStateStore();
         cursorState = store.getState(cursor);
         waitingState = store.getMapState(waiting);
         inFlightState = store.getState(inFlightDescriptor);
         historyState = store.getState(history);
+        recentIdsState = store.getState(recentIds);
     }
 
     @Override
@@ -149,6 +155,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
 
         var metrics = getMetricGroup();
         ticketsQueued = metrics.counter("ticketsQueuedBehindSession");
+        duplicateTickets = metrics.counter("duplicateTickets");
         llmCalls = metrics.counter("llmCalls");
         llmFailures = metrics.counter("llmFailures");
         llmRetries = metrics.counter("llmRetries");
@@ -204,6 +211,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     public void processElement(StreamRecord<Ticket> element) throws Exception {
         Ticket ticket = element.getValue();
         String session = ticket.sessionId();
+        if (isDuplicate(ticket.ticketId())) {
+            duplicateTickets.inc();
+            LOG.debug("Dropping ticket {} of session {}: seen before", ticket.ticketId(), session);
+            return;
+        }
         SessionCursor cursor = cursorState.value();
         if (cursor == null) {
             cursor = SessionCursor.NEW;
@@ -226,6 +238,21 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         while (!ready.isEmpty()) {
             mailbox.yield();
         }
+    }
+
+    /** Remembers the id in the session's bounded window; true when it was already there. */
+    private boolean isDuplicate(String ticketId) throws Exception {
+        List<String> recent = recentIdsState.value();
+        if (recent != null && recent.contains(ticketId)) {
+            return true;
+        }
+        List<String> updated = recent == null ? new ArrayList<>() : new ArrayList<>(recent);
+        updated.add(ticketId);
+        while (updated.size() > settings.dedupeWindow()) {
+            updated.remove(0);
+        }
+        recentIdsState.update(updated);
+        return false;
     }
 
     /** Sends ready sessions while there is capacity. Task thread only. */

@@ -3,12 +3,8 @@ package dev.triage.tools;
 import dev.triage.records.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,9 +13,7 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -33,7 +27,8 @@ import java.util.concurrent.CountDownLatch;
         subcommands = {
             TriageTools.LlmServer.class,
             TriageTools.Produce.class,
-            TriageTools.Results.class
+            TriageTools.Results.class,
+            TriageTools.Verify.class
         })
 public final class TriageTools {
 
@@ -170,57 +165,104 @@ public final class TriageTools {
 
         @Override
         public Integer call() {
-            Properties props = new Properties();
-            props.put("bootstrap.servers", bootstrap);
-            props.put("isolation.level", "read_committed");
-            props.put("enable.auto.commit", "false");
-            try (var consumer =
-                    new KafkaConsumer<>(
-                            props, new StringDeserializer(), new StringDeserializer())) {
-                List<TopicPartition> partitions =
-                        consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                                .map(p -> new TopicPartition(topic, p.partition()))
-                                .toList();
-                consumer.assign(partitions);
-                consumer.seekToBeginning(partitions);
-                Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            try (var reader = new TopicReader(bootstrap, topic)) {
+                var end = reader.endOffsets();
                 long deadline = System.currentTimeMillis() + timeoutSeconds * 1000L;
-                long seen = 0;
+                long[] seen = {0};
                 while (true) {
-                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                        seen++;
-                        if (!quiet) {
-                            System.out.println(r.value());
-                        }
-                    }
+                    reader.poll(
+                            value -> {
+                                seen[0]++;
+                                if (!quiet) {
+                                    System.out.println(value);
+                                }
+                            });
                     System.out.flush();
                     if (follow) {
                         continue;
                     }
                     if (expect != null) {
-                        if (seen >= expect) {
+                        if (seen[0] >= expect) {
                             break;
                         }
                         if (System.currentTimeMillis() > deadline) {
                             System.err.println(
                                     "Timed out: "
-                                            + seen
+                                            + seen[0]
                                             + " of "
                                             + expect
                                             + " records on "
                                             + topic);
                             return 1;
                         }
-                    } else if (partitions.stream()
-                            .allMatch(tp -> consumer.position(tp) >= end.get(tp))) {
+                    } else if (reader.atEnd(end)) {
                         break;
                     }
                 }
                 if (quiet) {
-                    System.out.println(seen);
+                    System.out.println(seen[0]);
                 }
                 return 0;
             }
+        }
+    }
+
+    @Command(
+            name = "verify",
+            description =
+                    "Check the committed output: exactly one result or dead letter per ticket,"
+                            + " per-session order, turns without gaps.")
+    static final class Verify implements Callable<Integer> {
+        @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092")
+        String bootstrap;
+
+        @Option(names = "--results-topic", defaultValue = "triage-results")
+        String resultsTopic;
+
+        @Option(names = "--dlq-topic", defaultValue = "triage-dlq")
+        String dlqTopic;
+
+        @Option(
+                names = "--expect",
+                description = "Wait until results + dead letters reach N, and require exactly N.")
+        Integer expect;
+
+        @Option(names = "--timeout-s", defaultValue = "300")
+        int timeoutSeconds;
+
+        @Override
+        public Integer call() throws Exception {
+            long deadline = System.currentTimeMillis() + timeoutSeconds * 1000L;
+            List<String> results = new java.util.ArrayList<>();
+            List<String> dead = new java.util.ArrayList<>();
+            try (var r = new TopicReader(bootstrap, resultsTopic);
+                    var d = new TopicReader(bootstrap, dlqTopic)) {
+                results.addAll(r.readToEnd());
+                dead.addAll(d.readToEnd());
+                while (expect != null
+                        && results.size() + dead.size() < expect
+                        && System.currentTimeMillis() < deadline) {
+                    r.poll(results::add);
+                    d.poll(dead::add);
+                }
+                // A little longer, so that duplicates committed late are seen too.
+                long grace = System.currentTimeMillis() + 3000;
+                while (expect != null && System.currentTimeMillis() < grace) {
+                    r.poll(results::add);
+                    d.poll(dead::add);
+                }
+            }
+            OutputVerifier.Report report = OutputVerifier.verify(results, dead);
+            System.out.println(report.summary());
+            boolean countOk = expect == null || results.size() + dead.size() == expect;
+            if (!countOk) {
+                System.out.println(
+                        "Expected exactly "
+                                + expect
+                                + " records, found "
+                                + (results.size() + dead.size()));
+            }
+            return report.ok() && countOk ? 0 : 1;
         }
     }
 }

@@ -2,68 +2,17 @@ package dev.triage.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.config.PromptSettings;
-import dev.triage.config.SessionSettings;
-import dev.triage.llm.TriageAnswer;
 import dev.triage.records.DeadLetter;
-import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
 
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
-import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
 
-class SessionTriageOperatorTest {
-
-    private static final PromptSettings PROMPTS =
-            new PromptSettings(
-                    "Triage.",
-                    new java.util.TreeMap<>(
-                            Map.of("billing", "money", "technical", "bugs", "other", "rest")));
-
-    private final String clientId = UUID.randomUUID().toString();
-    private String currentClient = clientId;
-    private KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> harness;
-
-    @AfterEach
-    void closeHarness() throws Exception {
-        if (harness != null) {
-            closeAfterAnsweringAll(harness, currentClient);
-        }
-    }
-
-    /** finish() waits for calls in flight (end of input), so answer them before closing. */
-    private static void closeAfterAnsweringAll(
-            KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> h, String id)
-            throws Exception {
-        FakeLlmClient llm = FakeLlmClient.get(id);
-        Thread answerer =
-                new Thread(
-                        () -> {
-                            long deadline = System.currentTimeMillis() + 10_000;
-                            while (System.currentTimeMillis() < deadline) {
-                                llm.calls.forEach(c -> c.answer(answer("other", "closing")));
-                                sleep(5);
-                            }
-                        });
-        answerer.setDaemon(true);
-        answerer.start();
-        h.close();
-        answerer.interrupt();
-    }
+class SessionTriageOperatorTest extends SessionOperatorTestBase {
 
     @Test
     void queuesSecondTicketUntilFirstIsAnswered() throws Exception {
@@ -245,79 +194,24 @@ class SessionTriageOperatorTest {
         assertThat(out.get(0).attempts()).isEqualTo(2); // one call lost with the old process
     }
 
-    // ------------------------------------------------------------------ fixtures
+    @Test
+    void aTicketIdSeenBeforeInTheSessionIsNotSentToTheModelAgain() throws Exception {
+        harness = open(settings(8), null);
+        harness.processElement(record(ticket("S-1", "T-1", "first")));
+        harness.processElement(record(ticket("S-1", "T-1", "first, re-sent while in flight")));
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        llm.calls.get(0).answer(answer("other", "answered once"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+        harness.processElement(record(ticket("S-1", "T-1", "first, re-sent after the answer")));
+        harness.processElement(record(ticket("S-2", "T-1", "same id, other session")));
 
-    private static SessionSettings settings(int maxInFlight) {
-        return new SessionSettings(
-                maxInFlight,
-                4,
-                4000,
-                Duration.ofHours(1),
-                3,
-                Duration.ofMillis(10),
-                Duration.ofMillis(50));
-    }
-
-    private KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
-            SessionSettings settings, OperatorSubtaskState state) throws Exception {
-        return open(settings, state, clientId);
-    }
-
-    private static KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
-            SessionSettings settings, OperatorSubtaskState state, String id) throws Exception {
-        var h =
-                new KeyedOneInputStreamOperatorTestHarness<>(
-                        new SessionTriageOperatorFactory(
-                                settings, PROMPTS, FakeLlmClient.factory(id)),
-                        Ticket::sessionId,
-                        Types.STRING);
-        if (state != null) {
-            h.initializeState(state);
-        }
-        h.open();
-        return h;
-    }
-
-    static Ticket ticket(String session, String id, String body) {
-        return new Ticket(id, session, "C-1", "email", null, body, 1_000L, "tickets", 0, 0L);
-    }
-
-    private static StreamRecord<Ticket> record(Ticket t) {
-        return new StreamRecord<>(t, t.createdAt());
-    }
-
-    static TriageAnswer answer(String category, String summary) {
-        return new TriageAnswer(category, "normal", "neutral", summary, "We are on it.", 0.9);
-    }
-
-    private List<DeadLetter> deadLetters() {
-        var side = harness.getSideOutput(DeadLetter.OUTPUT_TAG);
-        return side == null
-                ? List.of()
-                : side.stream().map(StreamRecord::getValue).collect(Collectors.toList());
-    }
-
-    /** Runs mails (completions, retries) on this thread, the operator's task thread. */
-    private void runMailsUntil(BooleanSupplier condition) throws Exception {
-        TaskMailbox mailbox = harness.getTaskMailbox();
-        long deadline = System.currentTimeMillis() + 5_000;
-        while (!condition.getAsBoolean()) {
-            Optional<Mail> mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY);
-            if (mail.isPresent()) {
-                mail.get().run();
-            } else if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("condition not met within 5 s");
-            } else {
-                Thread.sleep(2);
-            }
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        assertThat(llm.calls).hasSize(2);
+        assertThat(llm.calls.get(1).lastUserMessage()).contains("other session");
+        llm.calls.get(1).answer(answer("other", "S-2 answered"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 2);
+        assertThat(harness.extractOutputValues())
+                .extracting(TriageResult::sessionId)
+                .containsExactly("S-1", "S-2");
+        assertThat(deadLetters()).isEmpty();
     }
 }

@@ -1,0 +1,142 @@
+package dev.triage.session;
+
+import dev.triage.config.PromptSettings;
+import dev.triage.config.SessionSettings;
+import dev.triage.llm.TriageAnswer;
+import dev.triage.records.DeadLetter;
+import dev.triage.records.Ticket;
+import dev.triage.records.TriageResult;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+/** Harness plumbing for the session operator's tests: fixtures read like the domain. */
+abstract class SessionOperatorTestBase {
+
+    private static final PromptSettings PROMPTS =
+            new PromptSettings(
+                    "Triage.",
+                    new java.util.TreeMap<>(
+                            Map.of("billing", "money", "technical", "bugs", "other", "rest")));
+
+    protected final String clientId = UUID.randomUUID().toString();
+    protected String currentClient = clientId;
+    protected KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> harness;
+
+    @AfterEach
+    void closeHarness() throws Exception {
+        if (harness != null) {
+            closeAfterAnsweringAll(harness, currentClient);
+        }
+    }
+
+    /** finish() waits for calls in flight (end of input), so answer them before closing. */
+    protected static void closeAfterAnsweringAll(
+            KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> h, String id)
+            throws Exception {
+        FakeLlmClient llm = FakeLlmClient.get(id);
+        Thread answerer =
+                new Thread(
+                        () -> {
+                            long deadline = System.currentTimeMillis() + 10_000;
+                            while (System.currentTimeMillis() < deadline) {
+                                llm.calls.forEach(c -> c.answer(answer("other", "closing")));
+                                sleep(5);
+                            }
+                        });
+        answerer.setDaemon(true);
+        answerer.start();
+        h.close();
+        answerer.interrupt();
+    }
+
+    // ------------------------------------------------------------------ fixtures
+
+    protected static SessionSettings settings(int maxInFlight) {
+        return new SessionSettings(
+                maxInFlight,
+                4,
+                4000,
+                10,
+                Duration.ofHours(1),
+                3,
+                Duration.ofMillis(10),
+                Duration.ofMillis(50));
+    }
+
+    protected KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
+            SessionSettings settings, OperatorSubtaskState state) throws Exception {
+        return open(settings, state, clientId);
+    }
+
+    protected static KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
+            SessionSettings settings, OperatorSubtaskState state, String id) throws Exception {
+        var h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new SessionTriageOperatorFactory(
+                                settings, PROMPTS, FakeLlmClient.factory(id)),
+                        Ticket::sessionId,
+                        Types.STRING);
+        if (state != null) {
+            h.initializeState(state);
+        }
+        h.open();
+        return h;
+    }
+
+    static Ticket ticket(String session, String id, String body) {
+        return new Ticket(id, session, "C-1", "email", null, body, 1_000L, "tickets", 0, 0L);
+    }
+
+    protected static StreamRecord<Ticket> record(Ticket t) {
+        return new StreamRecord<>(t, t.createdAt());
+    }
+
+    static TriageAnswer answer(String category, String summary) {
+        return new TriageAnswer(category, "normal", "neutral", summary, "We are on it.", 0.9);
+    }
+
+    protected List<DeadLetter> deadLetters() {
+        var side = harness.getSideOutput(DeadLetter.OUTPUT_TAG);
+        return side == null
+                ? List.of()
+                : side.stream().map(StreamRecord::getValue).collect(Collectors.toList());
+    }
+
+    /** Runs mails (completions, retries) on this thread, the operator's task thread. */
+    protected void runMailsUntil(BooleanSupplier condition) throws Exception {
+        TaskMailbox mailbox = harness.getTaskMailbox();
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (!condition.getAsBoolean()) {
+            Optional<Mail> mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY);
+            if (mail.isPresent()) {
+                mail.get().run();
+            } else if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("condition not met within 5 s");
+            } else {
+                Thread.sleep(2);
+            }
+        }
+    }
+
+    protected static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.triage.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.triage.records.TriageResult;
+
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.util.OperatorSnapshotUtil;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+/** State that stays bounded, expires, and restores from a savepoint of an earlier version. */
+class SessionStateTest extends SessionOperatorTestBase {
+
+    /**
+     * Written by this version with {@link #writeSavepointFixture()}; later versions must restore
+     * it.
+     */
+    static final Path FIXTURE =
+            Path.of("src/test/resources/savepoints/session-triage-0.1.snapshot");
+
+    @Test
+    void expiredSessionsLeaveTheStateAndStartFresh() throws Exception {
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.setStateTtlProcessingTime(0);
+        for (int s = 0; s < 30; s++) {
+            harness.processElement(record(ticket("S-" + s, "T-1", "hello")));
+            int call = s;
+            llm.calls.get(call).answer(answer("other", "answer " + s));
+            runMailsUntil(() -> harness.extractOutputValues().size() == call + 1);
+        }
+        int entriesWhileActive = harness.numKeyedStateEntries();
+        assertThat(entriesWhileActive).isGreaterThanOrEqualTo(30 * 3);
+
+        // Two hours later (idle timeout 1 h) one new session keeps the operator busy.
+        harness.setStateTtlProcessingTime(Duration.ofHours(2).toMillis());
+        for (int i = 1; i <= 20; i++) {
+            harness.processElement(record(ticket("S-new", "N-" + i, "hello again")));
+            llm.calls.get(29 + i).answer(answer("other", "new " + i));
+            int done = 30 + i;
+            runMailsUntil(() -> harness.extractOutputValues().size() == done);
+        }
+        runMailsUntil(() -> harness.extractOutputValues().size() == 50);
+        assertThat(harness.numKeyedStateEntries()).isLessThanOrEqualTo(6);
+
+        // A ticket of an expired session starts a new conversation.
+        harness.processElement(record(ticket("S-3", "T-2", "back")));
+        FakeLlmClient.Call last = llm.calls.get(llm.calls.size() - 1);
+        assertThat(last.assistantMessages()).isZero();
+        last.answer(answer("other", "fresh"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 51);
+        assertThat(harness.extractOutputValues().get(50).turn()).isEqualTo(1);
+    }
+
+    @Test
+    void stateLevelsOffWhenSessionsComeAndGo() throws Exception {
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        int[] entriesAt = new int[301];
+        // One new session a minute, three tickets each, idle timeout one hour.
+        for (int minute = 0; minute <= 300; minute++) {
+            harness.setStateTtlProcessingTime(Duration.ofMinutes(minute).toMillis());
+            for (int k = 1; k <= 3; k++) {
+                harness.processElement(record(ticket("S-" + minute, "T-" + k, "ticket " + k)));
+                int call = minute * 3 + k - 1;
+                llm.calls.get(call).answer(answer("other", "answer"));
+                int done = call + 1;
+                runMailsUntil(() -> harness.extractOutputValues().size() == done);
+            }
+            entriesAt[minute] = harness.numKeyedStateEntries();
+        }
+        int perSession = entriesAt[0];
+        // Bounded by the sessions of the last hour (plus the ones not yet cleaned up), not by 300.
+        assertThat(entriesAt[300]).isLessThan(90 * perSession);
+        assertThat(entriesAt[300]).isLessThanOrEqualTo(entriesAt[150] + 5 * perSession);
+        assertThat(entriesAt[300]).isGreaterThanOrEqualTo(55 * perSession);
+    }
+
+    @Test
+    void restoresTheSavepointFixtureOfVersion01() throws Exception {
+        assertThat(FIXTURE).exists();
+        harness = open(settings(8), OperatorSnapshotUtil.readStateHandle(FIXTURE.toString()));
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        // In flight at the snapshot: S-1's second ticket and S-2's first; sent again on restore.
+        assertThat(llm.calls).hasSize(2);
+        FakeLlmClient.Call s1 =
+                llm.calls.stream()
+                        .filter(c -> c.lastUserMessage().contains("S-1 second"))
+                        .findFirst()
+                        .get();
+        assertThat(s1.allText()).contains("S-1 first answer");
+        s1.answer(answer("billing", "S-1 second answer"));
+        runMailsUntil(() -> llm.calls.size() == 3);
+        assertThat(llm.calls.get(2).lastUserMessage()).contains("S-1 third");
+        llm.calls.get(2).answer(answer("other", "S-1 third answer"));
+        llm.calls.stream()
+                .filter(c -> c.lastUserMessage().contains("S-2 first"))
+                .findFirst()
+                .get()
+                .answer(answer("other", "S-2 first answer"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 3);
+        List<TriageResult> out = harness.extractOutputValues();
+        assertThat(out)
+                .filteredOn(r -> r.sessionId().equals("S-1"))
+                .extracting(TriageResult::turn)
+                .containsExactly(2, 3);
+        // The dedupe window came back too.
+        harness.processElement(record(ticket("S-1", "S1-T1", "S-1 first, re-sent")));
+        assertThat(llm.calls).hasSize(3);
+    }
+
+    /**
+     * Regenerates the fixture: {@code mvn test -Dtest=SessionStateTest -Dtriage.writeFixture=true}.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "triage.writeFixture", matches = "true")
+    void writeSavepointFixture() throws Exception {
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-1", "S1-T1", "S-1 first")));
+        llm.calls.get(0).answer(answer("billing", "S-1 first answer"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+        harness.processElement(record(ticket("S-1", "S1-T2", "S-1 second")));
+        harness.processElement(record(ticket("S-1", "S1-T3", "S-1 third")));
+        harness.processElement(record(ticket("S-2", "S2-T1", "S-2 first")));
+        OperatorSubtaskState state = harness.snapshot(1L, 1L);
+        Files.createDirectories(FIXTURE.getParent());
+        OperatorSnapshotUtil.writeStateHandle(state, FIXTURE.toString());
+        closeAfterAnsweringAll(harness, clientId);
+        harness = null;
+        currentClient = UUID.randomUUID().toString();
+    }
+}
