@@ -1,0 +1,169 @@
+package dev.triage.job;
+
+import static dev.triage.config.TriageOptions.MAX_BODY_BYTES;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.triage.config.LlmSettings;
+import dev.triage.config.PromptSettings;
+import dev.triage.config.SessionSettings;
+import dev.triage.llm.OpenAiChatClient;
+import dev.triage.records.RawTicket;
+import dev.triage.testing.TriageStack;
+import dev.triage.tools.OutputVerifier;
+
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
+
+/**
+ * Nothing lost, nothing twice: the job fails at random points (exceptions thrown inside the
+ * pipeline, and a TaskManager lost) while thousands of tickets flow. The committed output must be
+ * exactly one result per ticket, in session order, with continuous turns and full history, and the
+ * model may be asked again only about the tickets that were in flight at each failure.
+ */
+class FailoverITCase {
+
+    private static final int SESSIONS = 300;
+    private static final int TURNS = 10;
+    private static final int MAX_IN_FLIGHT = 16;
+    private static final int PARALLELISM = 2;
+    private static final int HISTORY_TURNS = 6;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(2)
+                            .setNumberSlotsPerTaskManager(2)
+                            .setConfiguration(clusterConfig())
+                            .build());
+
+    /**
+     * Throws once when the count of tickets passing (over all subtasks and restarts) hits a mark.
+     */
+    static final class FailAtCounts implements MapFunction<RawTicket, RawTicket> {
+        static final AtomicLong SEEN = new AtomicLong();
+        static final Set<Long> MARKS = Set.of(700L, 1600L, 2500L);
+
+        @Override
+        public RawTicket map(RawTicket value) {
+            if (MARKS.contains(SEEN.incrementAndGet())) {
+                throw new IllegalStateException("injected failure at ticket " + SEEN.get());
+            }
+            return value;
+        }
+    }
+
+    @Test
+    void exactlyOnceInOrderWithHistoryAcrossFailures(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        try (TriageStack stack = TriageStack.start(40)) {
+            Configuration settings =
+                    stack.settings(
+                            "session.max-in-flight: " + MAX_IN_FLIGHT,
+                            "session.history-turns: " + HISTORY_TURNS,
+                            "job.parallelism: " + PARALLELISM);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.enableCheckpointing(500);
+            TriageJob.configure(env, settings);
+            TriageWorkflow.define(
+                    env.fromSource(
+                                    KafkaConnectors.ticketSource(settings),
+                                    WatermarkStrategy.noWatermarks(),
+                                    "tickets")
+                            .uid(TriageWorkflow.SOURCE_UID)
+                            .map(new FailAtCounts())
+                            .uid("failure-injector"),
+                    KafkaConnectors.resultSink(settings),
+                    KafkaConnectors.deadLetterSink(settings),
+                    settings.get(MAX_BODY_BYTES),
+                    SessionSettings.from(settings),
+                    PromptSettings.from(settings),
+                    OpenAiChatClient.factory(LlmSettings.from(settings)));
+            JobClient job = env.executeAsync("failover-it");
+            waitUntilRunning(job);
+
+            List<String> sessions =
+                    IntStream.rangeClosed(1, SESSIONS)
+                            .mapToObj(s -> String.format("F-%03d", s))
+                            .toList();
+            int expected = SESSIONS * TURNS;
+            // Tickets arrive in waves, so that failures hit a stream in motion.
+            long start = System.nanoTime();
+            boolean taskManagerKilled = false;
+            for (int k = 1; k <= TURNS; k++) {
+                stack.produce(TriageStack.turns(sessions, k, k));
+                Thread.sleep(400);
+                if (k == 6) {
+                    cluster.terminateTaskManager(0).get();
+                    cluster.startTaskManager();
+                    taskManagerKilled = true;
+                }
+            }
+            List<String> results = stack.results(expected, Duration.ofMinutes(4));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            job.cancel().get();
+
+            OutputVerifier.Report report =
+                    OutputVerifier.verify(
+                            results,
+                            stack.kafka.readCommitted("triage-dlq", 0, Duration.ofSeconds(2)));
+            int reRequests = stack.reRequests();
+            int failures = FailAtCounts.MARKS.size() + (taskManagerKilled ? 1 : 0);
+            System.out.printf(
+                    "Failover ITCase: %d tickets, %d failures (%d injected exceptions + %s TaskManager"
+                            + " lost), %.1f s, %s; LLM re-requests %d (%.1f per failure, bound %d per"
+                            + " failure = parallelism x max-in-flight)%n",
+                    expected,
+                    failures,
+                    FailAtCounts.MARKS.size(),
+                    taskManagerKilled ? "1" : "no",
+                    seconds,
+                    report.summary(),
+                    reRequests,
+                    reRequests / (double) failures,
+                    PARALLELISM * MAX_IN_FLIGHT);
+
+            assertThat(FailAtCounts.SEEN.get()).isGreaterThan(2500L);
+            assertThat(report.ok()).as(report.summary()).isTrue();
+            assertThat(report.results()).isEqualTo(expected);
+            assertThat(report.deadLetters()).isZero();
+            assertThat(report.sessions()).isEqualTo(SESSIONS);
+            assertThat(stack.requestsByTicket).hasSize(expected);
+            assertThat(reRequests).isLessThanOrEqualTo(failures * PARALLELISM * MAX_IN_FLIGHT);
+            assertThat(stack.historyViolations(results, HISTORY_TURNS)).isEmpty();
+        }
+    }
+
+    static void waitUntilRunning(JobClient job) throws Exception {
+        while (job.getJobStatus().get() != JobStatus.RUNNING) {
+            Thread.sleep(50);
+        }
+    }
+
+    private static Configuration clusterConfig() {
+        Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 50);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(300));
+        return conf;
+    }
+}
