@@ -65,7 +65,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private final transient MailboxExecutor mailbox;
 
     // ------------------------------------------------------------ keyed state (per session)
-    private transient ValueState<SessionCursor> cursorState;
+    private transient ValueState<Integer> nextTurnState;
+    private transient ValueState<WaitingQueue> queueState;
     private transient MapState<Long, PendingTicket> waitingState;
     private transient ValueState<PendingTicket> inFlightState;
     private transient ValueState<List<Turn>> historyState;
@@ -116,30 +117,31 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         .cleanupIncrementally(10, false) // heap backend: a few per access
                         .build();
 
-        var cursor =
-                new ValueStateDescriptor<>(
-                        "session-cursor", TypeInformation.of(SessionCursor.class));
+        // The conversation expires after the idle timeout: turn counter, history, recent ids.
+        var nextTurn = new ValueStateDescriptor<>("next-turn", Types.INT);
+        var history =
+                new ValueStateDescriptor<>("conversation-history", new ListTypeInfo<>(Turn.class));
+        var recentIds = new ValueStateDescriptor<>("recent-ticket-ids", Types.LIST(Types.STRING));
+        nextTurn.enableTimeToLive(ttl);
+        history.enableTimeToLive(ttl);
+        recentIds.enableTimeToLive(ttl);
+        // Work items never expire: they are removed when answered, however long that takes.
+        var queue =
+                new ValueStateDescriptor<>("waiting-queue", TypeInformation.of(WaitingQueue.class));
         var waiting =
                 new MapStateDescriptor<>(
                         "waiting-tickets", Types.LONG, TypeInformation.of(PendingTicket.class));
         inFlightDescriptor =
                 new ValueStateDescriptor<>(
                         "in-flight-ticket", TypeInformation.of(PendingTicket.class));
-        var history =
-                new ValueStateDescriptor<>("conversation-history", new ListTypeInfo<>(Turn.class));
-        cursor.enableTimeToLive(ttl);
-        waiting.enableTimeToLive(ttl);
-        inFlightDescriptor.enableTimeToLive(ttl);
-        var recentIds = new ValueStateDescriptor<>("recent-ticket-ids", Types.LIST(Types.STRING));
-        history.enableTimeToLive(ttl);
-        recentIds.enableTimeToLive(ttl);
 
         var store = context.getKeyedStateStore();
-        cursorState = store.getState(cursor);
-        waitingState = store.getMapState(waiting);
-        inFlightState = store.getState(inFlightDescriptor);
+        nextTurnState = store.getState(nextTurn);
         historyState = store.getState(history);
         recentIdsState = store.getState(recentIds);
+        queueState = store.getState(queue);
+        waitingState = store.getMapState(waiting);
+        inFlightState = store.getState(inFlightDescriptor);
     }
 
     @Override
@@ -216,21 +218,22 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             LOG.debug("Dropping ticket {} of session {}: seen before", ticket.ticketId(), session);
             return;
         }
-        SessionCursor cursor = cursorState.value();
-        if (cursor == null) {
-            cursor = SessionCursor.NEW;
-        }
-        PendingTicket pending = new PendingTicket(ticket, cursor.nextTurn(), 0, now(), 0L);
+        Integer turn = nextTurnState.value();
+        int thisTurn = turn == null ? 1 : turn;
+        nextTurnState.update(thisTurn + 1);
+        PendingTicket pending = new PendingTicket(ticket, thisTurn, 0, now(), 0L);
 
         if (inFlightState.value() != null) {
             // The session is busy: wait in keyed state, behind its earlier tickets.
-            waitingState.put(cursor.tail(), pending);
-            cursorState.update(
-                    new SessionCursor(cursor.nextTurn() + 1, cursor.head(), cursor.tail() + 1));
+            WaitingQueue queue = queueState.value();
+            if (queue == null) {
+                queue = WaitingQueue.EMPTY;
+            }
+            waitingState.put(queue.tail(), pending);
+            queueState.update(queue.pushed());
             ticketsQueued.inc();
             return;
         }
-        cursorState.update(new SessionCursor(cursor.nextTurn() + 1, cursor.head(), cursor.tail()));
         inFlightState.update(pending);
         ready.add(session);
         drainReady();
@@ -268,7 +271,10 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         try {
             PendingTicket current = inFlightState.value();
             if (current == null) {
-                return; // expired by TTL while waiting: nothing left to send
+                // Cannot happen (work items do not expire); never strand the session's queue.
+                LOG.warn("Session {} was ready without a ticket in flight", session);
+                advance(session);
+                return;
             }
             List<Turn> history = historyState.value();
             var messages =
@@ -418,19 +424,21 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     /** The session's current ticket is done: start its next waiting ticket, if any. */
     private void advance(String session) throws Exception {
         inFlightState.clear();
-        SessionCursor cursor = cursorState.value();
-        if (cursor == null || !cursor.hasWaiting()) {
+        WaitingQueue queue = queueState.value();
+        if (queue == null || queue.isEmpty()) {
+            queueState.clear();
             return;
         }
-        PendingTicket next = waitingState.get(cursor.head());
-        waitingState.remove(cursor.head());
-        cursorState.update(new SessionCursor(cursor.nextTurn(), cursor.head() + 1, cursor.tail()));
-        if (next != null) {
-            inFlightState.update(next);
-            ready.add(session);
+        PendingTicket next = waitingState.get(queue.head());
+        waitingState.remove(queue.head());
+        WaitingQueue rest = queue.popped();
+        if (rest.isEmpty()) {
+            queueState.clear();
         } else {
-            advance(session); // that entry expired by TTL; move on to the one after it
+            queueState.update(rest);
         }
+        inFlightState.update(next);
+        ready.add(session);
     }
 
     private void appendHistory(PendingTicket current, TriageAnswer answer) throws Exception {
@@ -448,11 +456,9 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             chars -= updated.remove(0).chars();
         }
         historyState.update(updated);
-        // Refresh the cursor's TTL together with the history so they expire together.
-        SessionCursor cursor = cursorState.value();
-        if (cursor != null) {
-            cursorState.update(cursor);
-        }
+        // Refresh the turn counter's TTL with the history, so neither outlives the other.
+        Integer turn = nextTurnState.value();
+        nextTurnState.update(turn == null ? current.turn() + 1 : turn);
     }
 
     private void emitDeadLetter(DeadLetter letter) {

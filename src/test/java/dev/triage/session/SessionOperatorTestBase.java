@@ -33,6 +33,10 @@ abstract class SessionOperatorTestBase {
                             Map.of("billing", "money", "technical", "bugs", "other", "rest")));
 
     protected final String clientId = UUID.randomUUID().toString();
+
+    /** The state-TTL clock a harness starts with (restores in open() read it). */
+    protected static long ttlClock = 0;
+
     protected String currentClient = clientId;
     protected KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> harness;
 
@@ -90,6 +94,7 @@ abstract class SessionOperatorTestBase {
                                 settings, PROMPTS, FakeLlmClient.factory(id)),
                         Ticket::sessionId,
                         Types.STRING);
+        h.setStateTtlProcessingTime(ttlClock);
         if (state != null) {
             h.initializeState(state);
         }

@@ -116,6 +116,60 @@ class SessionStateTest extends SessionOperatorTestBase {
         assertThat(llm.calls).hasSize(3);
     }
 
+    @Test
+    void workItemsSurviveARestoreAfterMoreThanTheIdleTimeout() throws Exception {
+        harness = open(settings(8), null);
+        harness.processElement(record(ticket("S-1", "T-1", "first")));
+        harness.setStateTtlProcessingTime(Duration.ofMinutes(40).toMillis());
+        harness.processElement(record(ticket("S-1", "T-2", "second")));
+        OperatorSubtaskState snapshot = harness.snapshot(1L, 1L);
+        closeAfterAnsweringAll(harness, clientId);
+
+        // Restored 70 minutes after T-1 was sent (idle timeout 1 h): nothing may be lost.
+        String restoredId = UUID.randomUUID().toString();
+        ttlClock = Duration.ofMinutes(70).toMillis();
+        try {
+            harness = open(settings(8), snapshot, restoredId);
+        } finally {
+            ttlClock = 0;
+        }
+        currentClient = restoredId;
+        FakeLlmClient llm = FakeLlmClient.get(restoredId);
+        assertThat(llm.calls).hasSize(1);
+        assertThat(llm.calls.get(0).lastUserMessage()).contains("T-1");
+        llm.calls.get(0).answer(answer("other", "one"));
+        runMailsUntil(() -> llm.calls.size() == 2);
+        assertThat(llm.calls.get(1).lastUserMessage()).contains("T-2");
+        llm.calls.get(1).answer(answer("other", "two"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 2);
+        assertThat(harness.extractOutputValues())
+                .extracting(TriageResult::turn)
+                .containsExactly(1, 2);
+    }
+
+    @Test
+    void aQueueThatTakesLongerThanTheIdleTimeoutLosesNothing() throws Exception {
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        for (int i = 1; i <= 5; i++) {
+            harness.processElement(record(ticket("S-1", "T-" + i, "ticket " + i)));
+        }
+        // Each answer takes 25 minutes: the last ticket waits 100 minutes in the queue.
+        for (int i = 1; i <= 5; i++) {
+            harness.setStateTtlProcessingTime(Duration.ofMinutes(25L * i).toMillis());
+            int call = i - 1;
+            runMailsUntil(() -> llm.calls.size() > call);
+            assertThat(llm.calls.get(call).lastUserMessage()).contains("T-" + i);
+            llm.calls.get(call).answer(answer("other", "answer " + i));
+            int done = i;
+            runMailsUntil(() -> harness.extractOutputValues().size() == done);
+        }
+        assertThat(harness.extractOutputValues())
+                .extracting(TriageResult::turn)
+                .containsExactly(1, 2, 3, 4, 5);
+        assertThat(deadLetters()).isEmpty();
+    }
+
     /**
      * Regenerates the fixture: {@code mvn test -Dtest=SessionStateTest -Dtriage.writeFixture=true}.
      */

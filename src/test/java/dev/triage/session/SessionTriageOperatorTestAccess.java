@@ -12,7 +12,7 @@ public final class SessionTriageOperatorTestAccess {
     public static List<Object> stateSamples(Ticket ticket) {
         return List.of(
                 new PendingTicket(ticket, 3, 1, 10L, 0L),
-                new SessionCursor(4, 1, 2),
+                new WaitingQueue(1, 2),
                 new Turn(1, "T-1", "Ticket T-1\n\nhello", "{\"summary\":\"hi\"}"));
     }
 }
