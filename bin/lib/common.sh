@@ -10,7 +10,8 @@ LIB_DIR="$STACK_DIR/lib"                 # broker, Kafka CLIs, local tools
 FLINK_LIB="$STACK_DIR/flink/lib"         # the Flink cluster's classpath
 FLINK_PLUGINS="$STACK_DIR/flink/plugins" # metrics reporter plugin
 JOB_JAR="$ROOT/target/triage-job.jar"
-FLINK_CONF="$ROOT/flink-conf"
+FLINK_CONF_SRC="$ROOT/flink-conf"     # the cluster settings, as committed
+FLINK_CONF="$LOCAL_DIR/conf"           # the same plus this checkout's absolute data paths
 KAFKA_BOOTSTRAP="localhost:9092"
 LLM_PORT=8000
 FLINK_UI="http://localhost:8081"
@@ -50,17 +51,32 @@ build_if_needed() {
 tools_cp() { echo "$ROOT/target/classes:$LIB_DIR/*"; }
 
 run_tools() {
-  java -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" -cp "$(tools_cp)" \
+  java -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" -cp "$(tools_cp)" \
     dev.triage.tools.TriageTools "$@"
 }
 
 exec_tools() {
-  exec java -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" -cp "$(tools_cp)" \
+  exec java -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" -cp "$(tools_cp)" \
     dev.triage.tools.TriageTools "$@"
 }
 
 flink_java_opts() {
-  sed -n 's/^env\.java\.opts\.all: *//p' "$FLINK_CONF/config.yaml"
+  sed -n 's/^env\.java\.opts\.all: *//p' "$FLINK_CONF_SRC/config.yaml"
+}
+
+# Writes the effective Flink configuration: flink-conf/ plus the absolute checkpoint, savepoint
+# and temp paths under .local/, so that every Flink process (and the CLI) sees the same.
+prepare_flink_conf() {
+  mkdir -p "$FLINK_CONF" "$DATA_DIR/tmp"
+  cp "$FLINK_CONF_SRC"/log4j*.properties "$FLINK_CONF/"
+  {
+    cat "$FLINK_CONF_SRC/config.yaml"
+    echo
+    echo "# Added by bin/triage for this checkout:"
+    echo "execution.checkpointing.dir: file://$DATA_DIR/checkpoints"
+    echo "execution.checkpointing.savepoint-dir: file://$DATA_DIR/savepoints"
+    echo "io.tmp.dirs: $DATA_DIR/tmp"
+  } >"$FLINK_CONF/config.yaml"
 }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -139,7 +155,7 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 PROPS
-  local kjava=(java -Xmx512m -Dlog4j2.configurationFile="$FLINK_CONF/log4j.properties"
+  local kjava=(java -Xmx512m -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j.properties"
                -Dlog.file="$LOG_DIR/kafka.log" -cp "$LIB_DIR/*")
   if [[ ! -f "$dir/logs/meta.properties" ]]; then
     local id
@@ -157,56 +173,50 @@ start_llm_server() {
   if is_running llm-server; then echo "llm-server already running"; return 0; fi
   require_free_port "$LLM_PORT" "the local model server"
   say "Starting the local model server on http://localhost:$LLM_PORT/v1 (latency ${latency} ms)"
-  start_service llm-server java -Xmx256m -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" \
+  start_service llm-server java -Xmx256m -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
     -cp "$(tools_cp)" dev.triage.tools.TriageTools llm-server --port "$LLM_PORT" --latency-ms "$latency"
   WAIT_FOR_SERVICE=llm-server wait_until 30 "the model server" curl -fsS "http://localhost:$LLM_PORT/health"
 }
 
 # Prints the JVM and dynamic-config arguments Flink's own scripts would use (GET_JM/TM_RESOURCE_PARAMS).
 flink_resource_params() {
-  java -cp "$FLINK_LIB/*" -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" \
+  java -cp "$FLINK_LIB/*" -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
     org.apache.flink.runtime.util.bash.BashJavaUtils "$1" --configDir "$FLINK_CONF" 2>/dev/null \
     | sed -n 's/^BASH_JAVA_UTILS_EXEC_RESULT://p'
-}
-
-flink_dirs_args() {
-  echo "-D execution.checkpointing.dir=file://$DATA_DIR/checkpoints" \
-       "-D execution.checkpointing.savepoint-dir=file://$DATA_DIR/savepoints" \
-       "-D io.tmp.dirs=$DATA_DIR/tmp"
 }
 
 start_jobmanager() {
   if is_running jobmanager; then echo "jobmanager already running"; return 0; fi
   require_free_port 8081 "the Flink web UI"
   require_free_port 6123 "the Flink JobManager"
-  mkdir -p "$DATA_DIR/tmp"
+  prepare_flink_conf
   local params jvm dyn
   params="$(flink_resource_params GET_JM_RESOURCE_PARAMS)"
   jvm="$(echo "$params" | sed -n 1p)"; dyn="$(echo "$params" | sed -n 2p)"
   say "Starting Flink JobManager (web UI $FLINK_UI)"
   # shellcheck disable=SC2046,SC2086
   FLINK_PLUGINS_DIR="$FLINK_PLUGINS" start_service jobmanager java $jvm $(flink_java_opts) \
-    -Dlog.file="$LOG_DIR/jobmanager.log" -Dlog4j.configurationFile="$FLINK_CONF/log4j.properties" \
-    -Dlog4j2.configurationFile="$FLINK_CONF/log4j.properties" -cp "$FLINK_LIB/*" \
+    -Dlog.file="$LOG_DIR/jobmanager.log" -Dlog4j.configurationFile="$FLINK_CONF_SRC/log4j.properties" \
+    -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j.properties" -cp "$FLINK_LIB/*" \
     org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
-    --configDir "$FLINK_CONF" --executionMode cluster $(flink_dirs_args) $dyn
+    --configDir "$FLINK_CONF" --executionMode cluster $dyn
   WAIT_FOR_SERVICE=jobmanager wait_until 90 "the JobManager's REST API" curl -fsS "$FLINK_UI/overview"
 }
 
 start_taskmanager() {
   local n="$1" name="taskmanager-$1"
   if is_running "$name"; then echo "$name already running"; return 0; fi
-  mkdir -p "$DATA_DIR/tmp"
+  prepare_flink_conf
   local params jvm dyn
   params="$(flink_resource_params GET_TM_RESOURCE_PARAMS)"
   jvm="$(echo "$params" | sed -n 1p)"; dyn="$(echo "$params" | sed -n 2p)"
   say "Starting Flink TaskManager $n"
   # shellcheck disable=SC2046,SC2086
   FLINK_PLUGINS_DIR="$FLINK_PLUGINS" start_service "$name" java $jvm $(flink_java_opts) \
-    -Dlog.file="$LOG_DIR/$name.log" -Dlog4j.configurationFile="$FLINK_CONF/log4j.properties" \
-    -Dlog4j2.configurationFile="$FLINK_CONF/log4j.properties" -cp "$FLINK_LIB/*" \
+    -Dlog.file="$LOG_DIR/$name.log" -Dlog4j.configurationFile="$FLINK_CONF_SRC/log4j.properties" \
+    -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j.properties" -cp "$FLINK_LIB/*" \
     org.apache.flink.runtime.taskexecutor.TaskManagerRunner --configDir "$FLINK_CONF" \
-    -D "taskmanager.resource-id=tm-$n" $(flink_dirs_args) $dyn
+    -D "taskmanager.resource-id=tm-$n" $dyn
 }
 
 taskmanager_count() {
@@ -220,7 +230,7 @@ wait_for_taskmanagers() {
 test_tm_count() { [[ "$(taskmanager_count)" -ge "$1" ]]; }
 
 kafka_cli() {
-  java -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" -cp "$LIB_DIR/*" "$@"
+  java -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" -cp "$LIB_DIR/*" "$@"
 }
 
 create_topics() {
@@ -235,9 +245,10 @@ create_topics() {
 }
 
 flink_cli() {
+  prepare_flink_conf
   FLINK_CONF_DIR="$FLINK_CONF" FLINK_PLUGINS_DIR="$FLINK_PLUGINS" \
-    java $(flink_java_opts) -Dlog4j.configurationFile="$FLINK_CONF/log4j-cli.properties" \
-    -Dlog4j2.configurationFile="$FLINK_CONF/log4j-cli.properties" \
+    java $(flink_java_opts) -Dlog4j.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
+    -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
     -cp "$FLINK_LIB/*" org.apache.flink.client.cli.CliFrontend "$@"
 }
 
@@ -265,4 +276,47 @@ submit_job() {
 tools_java_json_jobs() {
   grep -oE '"jid":"[^"]+"|"name":"[^"]+"|"state":"[^"]+"' | sed 's/"//g' | paste -d' ' - - - \
     | sed 's/^/  /'
+}
+
+# The id of the running job of our name (empty when none).
+running_job_id() {
+  curl -fsS "$FLINK_UI/jobs/overview" 2>/dev/null \
+    | grep -oE "\"jid\":\"[0-9a-f]+\",\"name\":\"$JOB_NAME\",[^}]*\"state\":\"(RUNNING|CREATED|INITIALIZING|RESTARTING)\"" \
+    | head -1 | sed -E 's/"jid":"([0-9a-f]+)".*/\1/'
+}
+
+running_taskmanagers() {
+  local f
+  for f in "$RUN_DIR"/taskmanager-*.pid; do
+    [[ -e "$f" ]] || continue
+    kill -0 "$(cat "$f")" 2>/dev/null && basename "$f" .pid
+  done
+}
+
+next_taskmanager_index() {
+  local n=1
+  while is_running "taskmanager-$n"; do n=$((n + 1)); done
+  echo "$n"
+}
+
+# Starts TaskManagers (2 slots each) until the cluster has at least $1 slots.
+ensure_slots() {
+  local want="$1" have
+  have=$(( $(running_taskmanagers | wc -l) * 2 ))
+  while [[ "$have" -lt "$want" ]]; do
+    start_taskmanager "$(next_taskmanager_index)"
+    have=$((have + 2))
+  done
+  wait_for_taskmanagers $((have / 2))
+}
+
+latest_checkpoint() {
+  ls -dt "$DATA_DIR"/checkpoints/*/chk-* 2>/dev/null | head -1
+}
+
+# Epoch millis of the job's latest completed checkpoint (0 when none).
+latest_checkpoint_time() {
+  curl -fsS "$FLINK_UI/jobs/$1/checkpoints" 2>/dev/null \
+    | grep -oE '"completed":\{[^}]*"latest_ack_timestamp":[0-9]+' | head -1 \
+    | grep -oE '[0-9]+$' || echo 0
 }

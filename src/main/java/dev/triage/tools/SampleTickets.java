@@ -71,6 +71,11 @@ public final class SampleTickets {
      * {@code count} tickets over {@code sessions} sessions, interleaved, deterministic per seed.
      */
     public static List<String> generate(int count, int sessions, long seed) {
+        return generate(count, sessions, seed, "");
+    }
+
+    /** As {@link #generate(int, int, long)}, with {@code idPrefix} before every id. */
+    public static List<String> generate(int count, int sessions, long seed, String idPrefix) {
         Random random = new Random(seed);
         int[] turns = new int[sessions];
         int[] opening = new int[sessions];
@@ -82,7 +87,7 @@ public final class SampleTickets {
         for (int i = 0; i < count; i++) {
             int s = random.nextInt(sessions);
             int turn = ++turns[s];
-            String sessionId = String.format("S-%05d", s + 1);
+            String sessionId = idPrefix + String.format("S-%05d", s + 1);
             ObjectNode t = Json.object();
             t.put("ticket_id", sessionId + "-T" + turn);
             t.put("session_id", sessionId);

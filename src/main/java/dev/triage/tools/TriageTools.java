@@ -3,6 +3,7 @@ package dev.triage.tools;
 import dev.triage.records.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -11,8 +12,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -28,7 +34,8 @@ import java.util.concurrent.CountDownLatch;
             TriageTools.LlmServer.class,
             TriageTools.Produce.class,
             TriageTools.Results.class,
-            TriageTools.Verify.class
+            TriageTools.Verify.class,
+            TriageTools.Scale.class
         })
 public final class TriageTools {
 
@@ -96,6 +103,12 @@ public final class TriageTools {
         @Option(names = "--seed", defaultValue = "42")
         long seed;
 
+        @Option(
+                names = "--id-prefix",
+                defaultValue = "",
+                description = "Prefix for generated session and ticket ids (keeps runs apart).")
+        String idPrefix;
+
         @Parameters(arity = "0..1", paramLabel = "FILE.jsonl", description = "One ticket per line.")
         Path file;
 
@@ -104,7 +117,7 @@ public final class TriageTools {
             List<String> lines;
             if (sample != null) {
                 int s = sessions != null ? sessions : Math.max(1, sample / 4);
-                lines = SampleTickets.generate(sample, s, seed);
+                lines = SampleTickets.generate(sample, s, seed, idPrefix);
             } else if (file != null) {
                 lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList();
             } else {
@@ -233,8 +246,8 @@ public final class TriageTools {
         @Override
         public Integer call() throws Exception {
             long deadline = System.currentTimeMillis() + timeoutSeconds * 1000L;
-            List<String> results = new java.util.ArrayList<>();
-            List<String> dead = new java.util.ArrayList<>();
+            List<String> results = new ArrayList<>();
+            List<String> dead = new ArrayList<>();
             try (var r = new TopicReader(bootstrap, resultsTopic);
                     var d = new TopicReader(bootstrap, dlqTopic)) {
                 results.addAll(r.readToEnd());
@@ -263,6 +276,69 @@ public final class TriageTools {
                                 + (results.size() + dead.size()));
             }
             return report.ok() && countOk ? 0 : 1;
+        }
+    }
+
+    @Command(
+            name = "scale",
+            description =
+                    "Change a running job's parallelism in place through the adaptive scheduler's"
+                            + " REST API (PUT /jobs/:jobid/resource-requirements).")
+    static final class Scale implements Callable<Integer> {
+        @Option(names = "--rest", defaultValue = "http://localhost:8081")
+        String rest;
+
+        @Option(names = "--job", required = true)
+        String jobId;
+
+        @Option(names = "--parallelism", required = true)
+        int parallelism;
+
+        @Override
+        public Integer call() throws Exception {
+            var http = HttpClient.newHttpClient();
+            String url = rest + "/jobs/" + jobId + "/resource-requirements";
+            var current =
+                    http.send(
+                            HttpRequest.newBuilder(URI.create(url)).GET().build(),
+                            HttpResponse.BodyHandlers.ofString());
+            if (current.statusCode() != 200) {
+                System.err.println(
+                        "GET "
+                                + url
+                                + " answered "
+                                + current.statusCode()
+                                + ": "
+                                + current.body()
+                                + " (is jobmanager.scheduler: adaptive set?)");
+                return 1;
+            }
+            var requirements = (ObjectNode) Json.MAPPER.readTree(current.body());
+            requirements
+                    .fields()
+                    .forEachRemaining(
+                            vertex -> {
+                                var bounds = (ObjectNode) vertex.getValue().get("parallelism");
+                                bounds.put("lowerBound", 1);
+                                bounds.put("upperBound", parallelism);
+                            });
+            var put =
+                    http.send(
+                            HttpRequest.newBuilder(URI.create(url))
+                                    .header("Content-Type", "application/json")
+                                    .PUT(
+                                            HttpRequest.BodyPublishers.ofString(
+                                                    requirements.toString()))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            if (put.statusCode() / 100 != 2) {
+                System.err.println(
+                        "PUT " + url + " answered " + put.statusCode() + ": " + put.body());
+                return 1;
+            }
+            System.out.println(
+                    "Requested parallelism " + parallelism + " for every vertex of job " + jobId);
+            return 0;
         }
     }
 }
