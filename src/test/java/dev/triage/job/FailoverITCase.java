@@ -45,6 +45,7 @@ class FailoverITCase {
     private static final int MAX_IN_FLIGHT = 16;
     private static final int PARALLELISM = 2;
     private static final int HISTORY_TURNS = 6;
+    private static final long CHECKPOINT_MS = 500;
 
     @RegisterExtension
     static final MiniClusterExtension FLINK =
@@ -81,7 +82,7 @@ class FailoverITCase {
                             "session.history-turns: " + HISTORY_TURNS,
                             "job.parallelism: " + PARALLELISM);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            env.enableCheckpointing(500);
+            env.enableCheckpointing(CHECKPOINT_MS);
             TriageJob.configure(env, settings);
             TriageWorkflow.define(
                     env.fromSource(
@@ -127,10 +128,24 @@ class FailoverITCase {
                             stack.kafka.readCommitted("triage-dlq", 0, Duration.ofSeconds(2)));
             int reRequests = stack.reRequests();
             int failures = FailAtCounts.MARKS.size() + (taskManagerKilled ? 1 : 0);
+            // After a failure the model is asked again about the tickets in flight at the last
+            // completed checkpoint (at most parallelism x max-in-flight) and about those sent since
+            // that checkpoint (the source replays them): at most throughput x checkpoint interval,
+            // plus the time to notice the failure.
+            double perSecond = expected / seconds;
+            long boundPerFailure =
+                    PARALLELISM * MAX_IN_FLIGHT
+                            + Math.round(perSecond * (CHECKPOINT_MS + 1000) / 1000.0);
+            int mostAskedTicket =
+                    stack.requestsByTicket.values().stream()
+                            .mapToInt(q -> q.size())
+                            .max()
+                            .orElse(0);
             System.out.printf(
                     "Failover ITCase: %d tickets, %d failures (%d injected exceptions + %s TaskManager"
-                            + " lost), %.1f s, %s; LLM re-requests %d (%.1f per failure, bound %d per"
-                            + " failure = parallelism x max-in-flight)%n",
+                            + " lost), %.1f s, %s; LLM re-requests %d (%.1f per failure; bound per"
+                            + " failure %d = parallelism x max-in-flight + %.0f tickets/s x"
+                            + " (checkpoint interval + 1 s)); most calls for one ticket %d%n",
                     expected,
                     failures,
                     FailAtCounts.MARKS.size(),
@@ -139,7 +154,9 @@ class FailoverITCase {
                     report.summary(),
                     reRequests,
                     reRequests / (double) failures,
-                    PARALLELISM * MAX_IN_FLIGHT);
+                    boundPerFailure,
+                    perSecond,
+                    mostAskedTicket);
 
             assertThat(FailAtCounts.SEEN.get()).isGreaterThan(2500L);
             assertThat(report.ok()).as(report.summary()).isTrue();
@@ -147,7 +164,8 @@ class FailoverITCase {
             assertThat(report.deadLetters()).isZero();
             assertThat(report.sessions()).isEqualTo(SESSIONS);
             assertThat(stack.requestsByTicket).hasSize(expected);
-            assertThat(reRequests).isLessThanOrEqualTo(failures * PARALLELISM * MAX_IN_FLIGHT);
+            assertThat((long) reRequests).isLessThanOrEqualTo(failures * boundPerFailure);
+            assertThat(mostAskedTicket).isLessThanOrEqualTo(1 + failures);
             assertThat(stack.historyViolations(results, HISTORY_TURNS)).isEmpty();
         }
     }
