@@ -32,7 +32,7 @@ class RescaleITCase {
 
     private static final int SESSIONS = 150;
     private static final int HISTORY_TURNS = 6;
-    private static final int TURNS = 11;
+    private static final int TURNS = 14;
 
     @RegisterExtension
     static final MiniClusterExtension FLINK =
@@ -46,35 +46,35 @@ class RescaleITCase {
     @Test
     void savepointRestoreAtThreeThenOneKeepsEverySession(@TempDir Path savepoints)
             throws Exception {
-        try (TriageStack stack = TriageStack.start(150)) {
+        try (TriageStack stack = TriageStack.start(250)) {
             List<String> sessions =
                     IntStream.rangeClosed(1, SESSIONS)
                             .mapToObj(s -> String.format("R-%03d", s))
                             .toList();
 
-            // Phase 1 at parallelism 2: turns 1-3 answered; of turns 4-7 some are answered, some
+            // Phase 1 at parallelism 2: turns 1-3 answered; of turns 4-10 some are answered, some
             // in flight and some waiting behind them when the savepoint is taken.
             JobClient job = start(stack, 2, null);
             stack.produce(TriageStack.turns(sessions, 1, 3));
             stack.results(SESSIONS * 3, Duration.ofMinutes(2));
-            stack.produce(TriageStack.turns(sessions, 4, 7));
-            Thread.sleep(200);
+            stack.produce(TriageStack.turns(sessions, 4, 10));
+            Thread.sleep(100);
             long t0 = System.nanoTime();
             String savepoint1 = stop(job, savepoints);
             double stopSeconds = (System.nanoTime() - t0) / 1e9;
             int askedBeforeSavepoint = stack.requestsByTicket.size();
 
-            // Phase 2 at parallelism 3: the rest of turns 4-7 resume, then turns 8-9.
+            // Phase 2 at parallelism 3: the rest of turns 4-10 resume, then turns 11-12.
             t0 = System.nanoTime();
             job = start(stack, 3, savepoint1);
             double restoreSeconds = (System.nanoTime() - t0) / 1e9;
-            stack.produce(TriageStack.turns(sessions, 8, 9));
-            stack.results(SESSIONS * 9, Duration.ofMinutes(2));
+            stack.produce(TriageStack.turns(sessions, 11, 12));
+            stack.results(SESSIONS * 12, Duration.ofMinutes(2));
             String savepoint2 = stop(job, savepoints);
 
-            // Phase 3 at parallelism 1: turns 10-11.
+            // Phase 3 at parallelism 1: turns 13-14.
             job = start(stack, 1, savepoint2);
-            stack.produce(TriageStack.turns(sessions, 10, 11));
+            stack.produce(TriageStack.turns(sessions, 13, 14));
             List<String> results = stack.results(SESSIONS * TURNS, Duration.ofMinutes(2));
             String savepoint3 = stop(job, savepoints);
 
@@ -90,7 +90,7 @@ class RescaleITCase {
                             + " (history of %d turns)%n",
                     report.summary(),
                     askedBeforeSavepoint,
-                    SESSIONS * 7,
+                    SESSIONS * 10,
                     stopSeconds,
                     restoreSeconds,
                     stack.reRequests(),
@@ -100,7 +100,7 @@ class RescaleITCase {
 
             assertThat(report.ok()).as(report.summary()).isTrue();
             assertThat(report.results()).isEqualTo(SESSIONS * TURNS);
-            assertThat(askedBeforeSavepoint).isLessThan(SESSIONS * 7); // some were still waiting
+            assertThat(askedBeforeSavepoint).isLessThan(SESSIONS * 10); // some were still waiting
             assertThat(stack.requestsByTicket).hasSize(SESSIONS * TURNS);
             assertThat(stack.historyViolations(results, HISTORY_TURNS)).isEmpty();
             // Calls in flight at a savepoint are asked again after the restore, and only those:
