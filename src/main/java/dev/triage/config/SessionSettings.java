@@ -16,7 +16,8 @@ public record SessionSettings(
         Duration idleTimeout,
         int maxAttempts,
         Duration initialBackoff,
-        Duration maxBackoff)
+        Duration maxBackoff,
+        Duration maxAdvisedWait)
         implements Serializable {
 
     public SessionSettings {
@@ -37,6 +38,7 @@ public record SessionSettings(
                 conf.get(SESSION_IDLE_TIMEOUT),
                 conf.get(LLM_MAX_ATTEMPTS),
                 conf.get(LLM_RETRY_INITIAL_BACKOFF),
-                conf.get(LLM_RETRY_MAX_BACKOFF));
+                conf.get(LLM_RETRY_MAX_BACKOFF),
+                conf.get(LLM_RETRY_MAX_ADVISED_WAIT));
     }
 }

@@ -160,6 +160,14 @@ public final class TriageOptions {
                     .defaultValue(Duration.ofSeconds(8))
                     .withDescription("Upper bound of the retry backoff.");
 
+    public static final ConfigOption<Duration> LLM_RETRY_MAX_ADVISED_WAIT =
+            ConfigOptions.key("llm.retry.max-advised-wait")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(60))
+                    .withDescription(
+                            "Upper bound on a wait the provider advises (retry-after-ms,"
+                                    + " Retry-After); the advice is honoured up to this long.");
+
     // ---------------------------------------------------------------- sessions
 
     public static final ConfigOption<Integer> MAX_IN_FLIGHT =
@@ -289,6 +297,7 @@ public final class TriageOptions {
                     LLM_MAX_ATTEMPTS,
                     LLM_RETRY_INITIAL_BACKOFF,
                     LLM_RETRY_MAX_BACKOFF,
+                    LLM_RETRY_MAX_ADVISED_WAIT,
                     MAX_IN_FLIGHT,
                     HISTORY_TURNS,
                     HISTORY_CHARS,

@@ -22,14 +22,31 @@ public class LlmException extends Exception {
     private final int status;
     private final boolean retriable;
     private final String responseBody;
+    private final long retryAfterMillis;
 
     public LlmException(
             Kind kind, int status, boolean retriable, String message, String responseBody) {
+        this(kind, status, retriable, message, responseBody, -1);
+    }
+
+    public LlmException(
+            Kind kind,
+            int status,
+            boolean retriable,
+            String message,
+            String responseBody,
+            long retryAfterMillis) {
         super(message);
         this.kind = kind;
         this.status = status;
         this.retriable = retriable;
         this.responseBody = responseBody;
+        this.retryAfterMillis = retryAfterMillis;
+    }
+
+    /** The wait the server advised (retry-after-ms or Retry-After), or -1 when it advised none. */
+    public long retryAfterMillis() {
+        return retryAfterMillis;
     }
 
     public Kind kind() {

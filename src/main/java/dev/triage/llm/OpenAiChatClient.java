@@ -108,9 +108,10 @@ public class OpenAiChatClient implements LlmClient {
             throw new LlmException(
                     LlmException.Kind.HTTP_STATUS,
                     status,
-                    isRetriable(status, body),
+                    RetryAdvice.isRetriable(status, body, response::getHeader),
                     "HTTP " + status + ": " + errorMessage(body),
-                    truncate(body));
+                    truncate(body),
+                    RetryAdvice.retryAfterMillis(response::getHeader, java.time.Instant.now()));
         }
         try {
             JsonNode root = Json.MAPPER.readTree(body);
@@ -135,15 +136,6 @@ public class OpenAiChatClient implements LlmClient {
                     "response is not a chat completion: " + e.getMessage(),
                     truncate(body));
         }
-    }
-
-    /** Basic classification; quota exhaustion is a 429 that waiting does not fix. */
-    static boolean isRetriable(int status, String body) {
-        if (status == 429) {
-            return body == null
-                    || !(body.contains("insufficient_quota") || body.contains("credit_balance"));
-        }
-        return status == 408 || status == 409 || status >= 500;
     }
 
     static LlmException transportFailure(Throwable error) {

@@ -7,6 +7,7 @@ import dev.triage.llm.LlmClientFactory;
 import dev.triage.llm.LlmException;
 import dev.triage.llm.LlmReply;
 import dev.triage.llm.PromptBuilder;
+import dev.triage.llm.RetryAdvice;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.llm.TriageAnswerParser;
 import dev.triage.llm.TriageAnswerParser.InvalidAnswerException;
@@ -391,7 +392,14 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private void onFailure(String session, PendingTicket current, LlmException e) throws Exception {
         llmFailures.inc();
         if (e.retriable() && current.attempts() < settings.maxAttempts()) {
-            long delay = backoffMillis(current.attempts());
+            long delay =
+                    RetryAdvice.backoffMillis(
+                            current.attempts(),
+                            e.retryAfterMillis(),
+                            settings.initialBackoff().toMillis(),
+                            settings.maxBackoff().toMillis(),
+                            settings.maxAdvisedWait().toMillis(),
+                            ThreadLocalRandom.current().nextDouble());
             inFlightState.update(current.retryingAt(now() + delay));
             llmRetries.inc();
             scheduleSend(session, delay);
@@ -486,14 +494,6 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                 },
                 delayMillis,
                 TimeUnit.MILLISECONDS);
-    }
-
-    /** Exponential backoff with up to 25% jitter subtracted, capped. */
-    long backoffMillis(int attemptsSoFar) {
-        long base = settings.initialBackoff().toMillis();
-        long cap = settings.maxBackoff().toMillis();
-        long exp = Math.min(cap, base << Math.min(20, Math.max(0, attemptsSoFar - 1)));
-        return exp - (long) (exp * 0.25 * ThreadLocalRandom.current().nextDouble());
     }
 
     @Override

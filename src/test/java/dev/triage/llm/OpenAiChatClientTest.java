@@ -34,6 +34,7 @@ class OpenAiChatClientTest {
     private final AtomicReference<String> path = new AtomicReference<>();
     private volatile int status = 200;
     private volatile String response;
+    private volatile Map<String, String> responseHeaders = Map.of();
 
     private final PromptBuilder prompts =
             new PromptBuilder(
@@ -52,6 +53,7 @@ class OpenAiChatClientTest {
                             new String(
                                     exchange.getRequestBody().readAllBytes(),
                                     StandardCharsets.UTF_8));
+                    responseHeaders.forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
                     byte[] bytes = response.getBytes(StandardCharsets.UTF_8);
                     exchange.sendResponseHeaders(status, bytes.length);
                     exchange.getResponseBody().write(bytes);
@@ -180,6 +182,26 @@ class OpenAiChatClientTest {
                 LlmException.Kind.INVALID_RESPONSE,
                 false,
                 "not a chat completion");
+    }
+
+    @Test
+    void carriesTheProvidersRetryAdvice() {
+        status = 429;
+        response =
+                "{\"error\":{\"message\":\"Rate limit reached\",\"code\":\"rate_limit_exceeded\"}}";
+        responseHeaders = Map.of("Retry-After", "3", "x-ratelimit-remaining-requests", "0");
+        try (var client = client("max_tokens", null)) {
+            Throwable t = catchThrowable(() -> client.complete(messages(), null).join());
+            LlmException e = (LlmException) t.getCause();
+            assertThat(e.retriable()).isTrue();
+            assertThat(e.retryAfterMillis()).isEqualTo(3000);
+        }
+        responseHeaders = Map.of("x-should-retry", "false");
+        status = 503;
+        try (var client = client("max_tokens", null)) {
+            Throwable t = catchThrowable(() -> client.complete(messages(), null).join());
+            assertThat(((LlmException) t.getCause()).retriable()).isFalse();
+        }
     }
 
     @Test

@@ -78,7 +78,8 @@ abstract class SessionOperatorTestBase {
                 Duration.ofHours(1),
                 3,
                 Duration.ofMillis(10),
-                Duration.ofMillis(50));
+                Duration.ofMillis(50),
+                Duration.ofMillis(200));
     }
 
     protected KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
