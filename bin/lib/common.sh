@@ -263,13 +263,23 @@ job_is_running() {
   curl -fsS "$FLINK_UI/jobs/overview" | grep -qE "\"name\":\"$JOB_NAME\",[^}]*\"state\":\"RUNNING\""
 }
 
+# Submits the job unless it runs. It resumes from the latest retained checkpoint when there is one
+# (after `bin/triage down` or a cancel), so that stopping and starting the stack keeps every ticket
+# answered exactly once; FRESH=true starts from the committed Kafka offsets with empty state.
 submit_job() {
   if [[ "$(count_running_jobs)" -gt 0 ]]; then
     echo "job $JOB_NAME already running"
     return 0
   fi
-  say "Submitting the job: flink run -d $JOB_JAR jobs/local.yaml"
-  flink_cli run -d "$JOB_JAR" "$ROOT/jobs/local.yaml" || die "flink run failed"
+  local chk=""
+  [[ "${FRESH:-false}" == "true" ]] || chk="$(latest_checkpoint)"
+  if [[ -n "$chk" ]]; then
+    say "Submitting the job from its latest retained checkpoint: flink run -d -s $chk ..."
+    flink_cli run -d -s "$chk" "$JOB_JAR" "$ROOT/jobs/local.yaml" || die "flink run -s failed"
+  else
+    say "Submitting the job: flink run -d $JOB_JAR jobs/local.yaml"
+    flink_cli run -d "$JOB_JAR" "$ROOT/jobs/local.yaml" || die "flink run failed"
+  fi
   wait_until 60 "the job to run" job_is_running
 }
 

@@ -33,6 +33,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -50,23 +51,35 @@ public final class LocalModelServer implements AutoCloseable {
 
     /** Server options. */
     public record Options(
-            String host, int port, long latencyMs, String model, Consumer<JsonNode> onRequest) {
+            String host,
+            int port,
+            long latencyMs,
+            String model,
+            ProviderFaults faults,
+            Consumer<JsonNode> onRequest) {
         public Options {
             if (model == null) {
                 model = "local-triage";
             }
+            if (faults == null) {
+                faults = ProviderFaults.NONE;
+            }
         }
 
         public static Options onPort(int port) {
-            return new Options("127.0.0.1", port, 0, "local-triage", null);
+            return new Options("127.0.0.1", port, 0, "local-triage", ProviderFaults.NONE, null);
         }
 
         public Options withLatencyMs(long ms) {
-            return new Options(host, port, ms, model, onRequest);
+            return new Options(host, port, ms, model, faults, onRequest);
+        }
+
+        public Options withFaults(ProviderFaults f) {
+            return new Options(host, port, latencyMs, model, f, onRequest);
         }
 
         public Options withRequestListener(Consumer<JsonNode> listener) {
-            return new Options(host, port, latencyMs, model, listener);
+            return new Options(host, port, latencyMs, model, faults, listener);
         }
     }
 
@@ -76,10 +89,18 @@ public final class LocalModelServer implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong completions = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong rateLimited = new AtomicLong();
+    private final AtomicLong serverErrors = new AtomicLong();
+    private final AtomicLong permanentErrors = new AtomicLong();
+    private final ProviderFaults.RequestBucket bucket;
     private final AtomicLong ids = new AtomicLong();
 
     private LocalModelServer(Options options) throws InterruptedException {
         this.options = options;
+        this.bucket =
+                options.faults().rpm() > 0
+                        ? new ProviderFaults.RequestBucket(options.faults().rpm())
+                        : null;
         this.group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         try {
             this.channel =
@@ -126,6 +147,16 @@ public final class LocalModelServer implements AutoCloseable {
         return requests.get();
     }
 
+    /** Requests refused with 429 by the RPM limit. */
+    public long rateLimited() {
+        return rateLimited.get();
+    }
+
+    /** Requests answered with a simulated 5xx. */
+    public long serverErrors() {
+        return serverErrors.get();
+    }
+
     @Override
     public void close() {
         channel.close().awaitUninterruptibly();
@@ -153,6 +184,9 @@ public final class LocalModelServer implements AutoCloseable {
                 stats.put("requests", requests.get());
                 stats.put("completions", completions.get());
                 stats.put("errors", errors.get());
+                stats.put("rate_limited", rateLimited.get());
+                stats.put("server_errors", serverErrors.get());
+                stats.put("permanent_errors", permanentErrors.get());
                 send(ctx, keepAlive, HttpResponseStatus.OK, stats.toString());
             } else if (req.method() == HttpMethod.POST && path.equals("/v1/chat/completions")) {
                 chat(ctx, keepAlive, req.content().toString(StandardCharsets.UTF_8));
@@ -167,6 +201,9 @@ public final class LocalModelServer implements AutoCloseable {
 
         private void chat(ChannelHandlerContext ctx, boolean keepAlive, String body) {
             requests.incrementAndGet();
+            if (refused(ctx, keepAlive)) {
+                return;
+            }
             HttpResponseStatus status;
             String response;
             try {
@@ -229,12 +266,88 @@ public final class LocalModelServer implements AutoCloseable {
             if (options.latencyMs() > 0) {
                 ctx.executor()
                         .schedule(
-                                () -> send(ctx, keepAlive, finalStatus, finalResponse),
+                                () -> send(ctx, keepAlive, finalStatus, finalResponse, Map.of()),
                                 options.latencyMs(),
                                 TimeUnit.MILLISECONDS);
             } else {
-                send(ctx, keepAlive, finalStatus, finalResponse);
+                send(ctx, keepAlive, finalStatus, finalResponse, Map.of());
             }
+        }
+
+        /** Applies the configured provider faults; true when the request was refused. */
+        private boolean refused(ChannelHandlerContext ctx, boolean keepAlive) {
+            ProviderFaults faults = options.faults();
+            if ("401".equals(faults.permanent())) {
+                permanentErrors.incrementAndGet();
+                send(
+                        ctx,
+                        keepAlive,
+                        HttpResponseStatus.UNAUTHORIZED,
+                        error(
+                                "Incorrect API key provided.",
+                                "invalid_request_error",
+                                "invalid_api_key"),
+                        Map.of());
+                return true;
+            }
+            if ("quota".equals(faults.permanent())) {
+                permanentErrors.incrementAndGet();
+                send(
+                        ctx,
+                        keepAlive,
+                        HttpResponseStatus.TOO_MANY_REQUESTS,
+                        error(
+                                "You exceeded your current quota.",
+                                "insufficient_quota",
+                                "insufficient_quota"),
+                        Map.of());
+                return true;
+            }
+            if (bucket != null) {
+                long waitMs = bucket.tryTake();
+                if (waitMs > 0) {
+                    rateLimited.incrementAndGet();
+                    Map<String, String> headers = new java.util.LinkedHashMap<>();
+                    if (faults.rateLimitHeaders()) {
+                        headers.put("retry-after", String.valueOf((waitMs + 999) / 1000));
+                        headers.put("retry-after-ms", String.valueOf(waitMs));
+                        headers.put("x-ratelimit-limit-requests", String.valueOf(faults.rpm()));
+                        headers.put("x-ratelimit-remaining-requests", "0");
+                        headers.put("x-ratelimit-reset-requests", waitMs + "ms");
+                    }
+                    send(
+                            ctx,
+                            keepAlive,
+                            HttpResponseStatus.TOO_MANY_REQUESTS,
+                            error(
+                                    "Rate limit reached for requests.",
+                                    "requests",
+                                    "rate_limit_exceeded"),
+                            headers);
+                    return true;
+                }
+            }
+            if (faults.serverError()) {
+                serverErrors.incrementAndGet();
+                HttpResponseStatus[] choices = {
+                    HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                    HttpResponseStatus.BAD_GATEWAY,
+                    HttpResponseStatus.SERVICE_UNAVAILABLE
+                };
+                send(
+                        ctx,
+                        keepAlive,
+                        choices[
+                                java.util.concurrent.ThreadLocalRandom.current()
+                                        .nextInt(choices.length)],
+                        error(
+                                "The server had an error while processing your request.",
+                                "server_error",
+                                null),
+                        Map.of());
+                return true;
+            }
+            return false;
         }
 
         private String completion(JsonNode request, int requestChars, String content) {
@@ -299,6 +412,15 @@ public final class LocalModelServer implements AutoCloseable {
 
     private static void send(
             ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String body) {
+        send(ctx, keepAlive, status, body, Map.of());
+    }
+
+    private static void send(
+            ChannelHandlerContext ctx,
+            boolean keepAlive,
+            HttpResponseStatus status,
+            String body,
+            Map<String, String> extraHeaders) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         FullHttpResponse response =
                 new DefaultFullHttpResponse(
@@ -306,6 +428,7 @@ public final class LocalModelServer implements AutoCloseable {
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        extraHeaders.forEach((k, v) -> response.headers().set(k, v));
         if (keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             ctx.writeAndFlush(response);

@@ -60,11 +60,40 @@ public final class TriageTools {
         @Option(names = "--model", defaultValue = "local-triage")
         String model;
 
+        @Option(
+                names = "--rpm",
+                defaultValue = "0",
+                description = "Requests per minute before 429s (0: no limit).")
+        int rpm;
+
+        @Option(
+                names = "--no-rate-limit-headers",
+                description = "429s without Retry-After and x-ratelimit-* headers.")
+        boolean noRateLimitHeaders;
+
+        @Option(
+                names = "--server-error-rate",
+                defaultValue = "0",
+                description = "Share of requests answered 500/502/503.")
+        double serverErrorRate;
+
+        @Option(
+                names = "--fail-permanently",
+                description = "Answer every request with 401 or quota (429 insufficient_quota).")
+        String permanent;
+
         @Override
         public Integer call() throws Exception {
             var server =
                     LocalModelServer.start(
-                            new LocalModelServer.Options(host, port, latencyMs, model, null));
+                            new LocalModelServer.Options(
+                                    host,
+                                    port,
+                                    latencyMs,
+                                    model,
+                                    new ProviderFaults(
+                                            rpm, !noRateLimitHeaders, serverErrorRate, permanent),
+                                    null));
             System.out.println(
                     "Local model server listening on "
                             + server.baseUrl()

@@ -40,6 +40,11 @@ public final class TriageStack implements AutoCloseable {
     }
 
     public static TriageStack start(long modelLatencyMs) throws Exception {
+        return start(modelLatencyMs, dev.triage.tools.ProviderFaults.NONE);
+    }
+
+    public static TriageStack start(long modelLatencyMs, dev.triage.tools.ProviderFaults faults)
+            throws Exception {
         EmbeddedKafka kafka = EmbeddedKafka.start();
         kafka.createTopic("tickets", 4);
         kafka.createTopic("triage-results", 2);
@@ -49,6 +54,7 @@ public final class TriageStack implements AutoCloseable {
                 LocalModelServer.start(
                         LocalModelServer.Options.onPort(0)
                                 .withLatencyMs(modelLatencyMs)
+                                .withFaults(faults)
                                 .withRequestListener(r -> self[0].record(r)));
         self[0] = new TriageStack(kafka, model);
         return self[0];

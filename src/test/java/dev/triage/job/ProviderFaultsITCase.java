@@ -1,0 +1,143 @@
+package dev.triage.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.triage.records.Json;
+import dev.triage.testing.TriageStack;
+import dev.triage.tools.OutputVerifier;
+import dev.triage.tools.ProviderFaults;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * The job against a provider that misbehaves the way real ones do: transient faults (5xx, 429 with
+ * Retry-After) are retried and never reach the DLQ; permanent ones (401, exhausted quota) reach it
+ * once per ticket, with a clear reason, and are not retried.
+ */
+class ProviderFaultsITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .setConfiguration(clusterConfig())
+                            .build());
+
+    @Test
+    void transientServerErrorsAreRetriedAndNeverReachTheDeadLetterQueue() throws Exception {
+        // 20% of answers are 500, 502 or 503. (A request-rate limit needs the job-wide rate
+        // limiter of the next step: without it a 429 storm exhausts the retry budget.)
+        try (TriageStack stack = TriageStack.start(20, new ProviderFaults(0, true, 0.2, null))) {
+            List<String> sessions = sessions("T", 60);
+            JobClient job = run(stack, "llm.max-attempts: 12");
+            stack.produce(TriageStack.turns(sessions, 1, 10));
+            List<String> results = stack.results(600, Duration.ofMinutes(3));
+            List<String> dead = stack.kafka.readCommitted("triage-dlq", 0, Duration.ofSeconds(1));
+            job.cancel().get();
+
+            OutputVerifier.Report report = OutputVerifier.verify(results, dead);
+            long retried = results.stream().filter(r -> attempts(r) > 1).count();
+            System.out.printf(
+                    "Provider faults ITCase: %s; provider answered %d requests: %d with 5xx, %d with"
+                            + " 429; %d tickets needed more than one attempt%n",
+                    report.summary(),
+                    stack.model.requests(),
+                    stack.model.serverErrors(),
+                    stack.model.rateLimited(),
+                    retried);
+            assertThat(report.ok()).as(report.summary()).isTrue();
+            assertThat(report.results()).isEqualTo(600);
+            assertThat(dead).isEmpty();
+            assertThat(stack.model.serverErrors()).isPositive();
+            assertThat(retried).isPositive();
+        }
+    }
+
+    @Test
+    void aRejectedKeyGivesOneClearDeadLetterPerTicketAndNoRetries() throws Exception {
+        try (TriageStack stack = TriageStack.start(0, new ProviderFaults(0, true, 0, "401"))) {
+            JobClient job = run(stack);
+            stack.produce(TriageStack.turns(sessions("K", 10), 1, 3));
+            List<String> dead = stack.kafka.readCommitted("triage-dlq", 30, Duration.ofMinutes(2));
+            List<String> results =
+                    stack.kafka.readCommitted("triage-results", 0, Duration.ofSeconds(1));
+            job.cancel().get();
+
+            assertThat(results).isEmpty();
+            assertThat(dead).hasSize(30);
+            for (String d : dead) {
+                JsonNode node = Json.MAPPER.readTree(d);
+                assertThat(node.get("reason").asText()).isEqualTo("llm_rejected");
+                assertThat(node.get("detail").asText())
+                        .contains("HTTP 401")
+                        .contains("Incorrect API key");
+            }
+            assertThat(stack.model.requests()).isEqualTo(30); // never retried
+        }
+    }
+
+    @Test
+    void exhaustedQuotaIsNotMistakenForARateLimit() throws Exception {
+        try (TriageStack stack = TriageStack.start(0, new ProviderFaults(0, true, 0, "quota"))) {
+            JobClient job = run(stack);
+            stack.produce(TriageStack.turns(sessions("Q", 5), 1, 2));
+            List<String> dead = stack.kafka.readCommitted("triage-dlq", 10, Duration.ofMinutes(2));
+            job.cancel().get();
+
+            assertThat(dead).hasSize(10);
+            assertThat(dead)
+                    .allSatisfy(d -> assertThat(d).contains("llm_rejected").contains("quota"));
+            assertThat(stack.model.requests()).isEqualTo(10);
+        }
+    }
+
+    private static JobClient run(TriageStack stack, String... extra) throws Exception {
+        String[] lines = new String[extra.length + 4];
+        lines[0] = "job.parallelism: 2";
+        lines[1] = "session.max-in-flight: 16";
+        lines[2] = "llm.retry.initial-backoff: 50ms";
+        lines[3] = "llm.retry.max-backoff: 1s";
+        System.arraycopy(extra, 0, lines, 4, extra.length);
+        Configuration settings = stack.settings(lines);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.enableCheckpointing(500);
+        TriageJob.build(env, settings);
+        JobClient job = env.executeAsync("provider-faults-it");
+        FailoverITCase.waitUntilRunning(job);
+        return job;
+    }
+
+    private static List<String> sessions(String prefix, int n) {
+        return IntStream.rangeClosed(1, n)
+                .mapToObj(s -> String.format("%s-%03d", prefix, s))
+                .toList();
+    }
+
+    private static int attempts(String result) {
+        try {
+            return Json.MAPPER.readTree(result).get("attempts").asInt();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Configuration clusterConfig() {
+        Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        return conf;
+    }
+}
