@@ -321,7 +321,11 @@ ensure_slots() {
 }
 
 latest_checkpoint() {
-  ls -dt "$DATA_DIR"/checkpoints/*/chk-* 2>/dev/null | head -1
+  # A retained checkpoint is complete once its _metadata exists.
+  local chk
+  chk="$(ls -dt "$DATA_DIR"/checkpoints/*/chk-*/_metadata 2>/dev/null | head -1 || true)"
+  [[ -n "$chk" ]] && dirname "$chk"
+  return 0
 }
 
 # Epoch millis of the job's latest completed checkpoint (0 when none).
