@@ -17,7 +17,10 @@ public record SessionSettings(
         int maxAttempts,
         Duration initialBackoff,
         Duration maxBackoff,
-        Duration maxAdvisedWait)
+        Duration maxAdvisedWait,
+        int requestsPerMinute,
+        int tokensPerMinute,
+        int maxOutputTokens)
         implements Serializable {
 
     public SessionSettings {
@@ -39,6 +42,9 @@ public record SessionSettings(
                 conf.get(LLM_MAX_ATTEMPTS),
                 conf.get(LLM_RETRY_INITIAL_BACKOFF),
                 conf.get(LLM_RETRY_MAX_BACKOFF),
-                conf.get(LLM_RETRY_MAX_ADVISED_WAIT));
+                conf.get(LLM_RETRY_MAX_ADVISED_WAIT),
+                conf.get(RATE_LIMIT_RPM),
+                conf.get(RATE_LIMIT_TPM),
+                conf.get(LLM_MAX_OUTPUT_TOKENS));
     }
 }

@@ -168,6 +168,24 @@ public final class TriageOptions {
                             "Upper bound on a wait the provider advises (retry-after-ms,"
                                     + " Retry-After); the advice is honoured up to this long.");
 
+    public static final ConfigOption<Integer> RATE_LIMIT_RPM =
+            ConfigOptions.key("llm.rate-limit.requests-per-minute")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription(
+                            "The provider's request limit for the whole job (0: none). Split evenly"
+                                    + " across the subtasks, and split again when the parallelism"
+                                    + " changes. Halved on a 429, regained slowly on success.");
+
+    public static final ConfigOption<Integer> RATE_LIMIT_TPM =
+            ConfigOptions.key("llm.rate-limit.tokens-per-minute")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription(
+                            "The provider's token limit for the whole job (0: none). A request counts"
+                                    + " its estimated prompt tokens (characters / 4) plus"
+                                    + " llm.max-output-tokens, as providers count it.");
+
     // ---------------------------------------------------------------- sessions
 
     public static final ConfigOption<Integer> MAX_IN_FLIGHT =
@@ -298,6 +316,8 @@ public final class TriageOptions {
                     LLM_RETRY_INITIAL_BACKOFF,
                     LLM_RETRY_MAX_BACKOFF,
                     LLM_RETRY_MAX_ADVISED_WAIT,
+                    RATE_LIMIT_RPM,
+                    RATE_LIMIT_TPM,
                     MAX_IN_FLIGHT,
                     HISTORY_TURNS,
                     HISTORY_CHARS,

@@ -7,6 +7,7 @@ import dev.triage.llm.LlmClientFactory;
 import dev.triage.llm.LlmException;
 import dev.triage.llm.LlmReply;
 import dev.triage.llm.PromptBuilder;
+import dev.triage.llm.ProviderRateLimiter;
 import dev.triage.llm.RetryAdvice;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.llm.TriageAnswerParser;
@@ -82,6 +83,17 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
 
     /** Sessions whose in-flight ticket should be sent as soon as a slot is free. */
     private transient ArrayDeque<String> ready;
+
+    /** How many sessions have joined / left {@link #ready}: FIFO positions. */
+    private transient long readyJoined;
+
+    private transient long readyLeft;
+
+    /** This subtask's share of the provider's limits; null when none is configured. */
+    private transient ProviderRateLimiter limiter;
+
+    private transient boolean wakeUpPending;
+    private transient Counter rateLimitWaits;
 
     private transient int callsInFlight;
     private transient int retriesScheduled;
@@ -165,6 +177,18 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         resultsEmitted = metrics.counter("resultsEmitted");
         deadLetters = metrics.counter("deadLetters");
         resumedAfterRestore = metrics.counter("ticketsResumedAfterRestore");
+        rateLimitWaits = metrics.counter("rateLimitWaits");
+        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+        if (settings.requestsPerMinute() > 0 || settings.tokensPerMinute() > 0) {
+            // This subtask's share; a rescale re-opens the operator and re-splits the limits.
+            limiter =
+                    new ProviderRateLimiter(
+                            settings.requestsPerMinute() / (double) parallelism,
+                            settings.tokensPerMinute() / (double) parallelism,
+                            1.0,
+                            System.currentTimeMillis());
+            metrics.gauge("allowedRequestsPerMinute", limiter::currentRequestsPerMinute);
+        }
         metrics.gauge("callsInFlight", () -> callsInFlight);
         metrics.gauge("sessionsReadyToSend", () -> ready.size());
 
@@ -199,7 +223,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         for (PendingTicket p : retryLater) {
             scheduleSend(p.ticket().sessionId(), p.retryAt() - now);
         }
-        ready.addAll(sendNow);
+        sendNow.forEach(this::markReady);
         resumedAfterRestore.inc(sendNow.size() + retryLater.size());
         if (!ready.isEmpty() || !retryLater.isEmpty()) {
             LOG.info(
@@ -236,10 +260,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             return;
         }
         inFlightState.update(pending);
-        ready.add(session);
+        long position = markReady(session);
         drainReady();
-        // Backpressure: do not take the next input before this ticket has a slot.
-        while (!ready.isEmpty()) {
+        // Backpressure: do not take the next input before this ticket has been sent. Sessions
+        // that became ready later queue behind it, so the wait is bounded.
+        while (readyLeft < position) {
             mailbox.yield();
         }
     }
@@ -259,14 +284,47 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         return false;
     }
 
-    /** Sends ready sessions while there is capacity. Task thread only. */
+    private long markReady(String session) {
+        ready.add(session);
+        return ++readyJoined;
+    }
+
+    /** Sends ready sessions while there is capacity and rate budget. Task thread only. */
     private void drainReady() throws Exception {
         while (callsInFlight < settings.maxInFlight() && !ready.isEmpty()) {
-            send(ready.poll());
+            if (!send(ready.peek())) {
+                return; // over the rate budget: a wake-up mail will drain again
+            }
+            ready.poll();
+            readyLeft++;
         }
     }
 
-    private void send(String session) throws Exception {
+    /** Wakes the operator when the rate budget allows the next request. */
+    private void scheduleWakeUp(long delayMillis) {
+        if (wakeUpPending) {
+            return;
+        }
+        wakeUpPending = true;
+        retryTimer.schedule(
+                () -> {
+                    try {
+                        mailbox.execute(
+                                () -> {
+                                    wakeUpPending = false;
+                                    drainReady();
+                                },
+                                "rate limit wake-up");
+                    } catch (RejectedExecutionException e) {
+                        // shutting down
+                    }
+                },
+                delayMillis,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** Sends the session's in-flight ticket; false when the rate budget says not yet. */
+    private boolean send(String session) throws Exception {
         Object previousKey = getCurrentKey();
         setCurrentKey(session);
         try {
@@ -275,11 +333,25 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                 // Cannot happen (work items do not expire); never strand the session's queue.
                 LOG.warn("Session {} was ready without a ticket in flight", session);
                 advance(session);
-                return;
+                return true;
             }
             List<Turn> history = historyState.value();
             var messages =
                     prompts.messages(history == null ? List.of() : history, current.ticket());
+            if (limiter != null) {
+                int chars = 0;
+                for (var m : messages) {
+                    chars += m.content().length();
+                }
+                long wait =
+                        limiter.tryAcquire(
+                                System.currentTimeMillis(), chars / 4 + settings.maxOutputTokens());
+                if (wait > 0) {
+                    rateLimitWaits.inc();
+                    scheduleWakeUp(wait);
+                    return false;
+                }
+            }
             PendingTicket sent = current.sent();
             inFlightState.update(sent);
             callsInFlight++;
@@ -294,6 +366,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             } catch (RuntimeException e) {
                 handBack(session, ticketId, attempt, null, e);
             }
+            return true;
         } finally {
             restoreKey(previousKey);
         }
@@ -339,6 +412,9 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     }
 
     private void onReply(String session, PendingTicket current, LlmReply reply) throws Exception {
+        if (limiter != null) {
+            limiter.onSuccess();
+        }
         Ticket ticket = current.ticket();
         TriageAnswer answer;
         try {
@@ -391,6 +467,9 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
 
     private void onFailure(String session, PendingTicket current, LlmException e) throws Exception {
         llmFailures.inc();
+        if (limiter != null && e.status() == 429 && e.retriable()) {
+            limiter.onRateLimited(System.currentTimeMillis(), e.retryAfterMillis());
+        }
         if (e.retriable() && current.attempts() < settings.maxAttempts()) {
             long delay =
                     RetryAdvice.backoffMillis(
@@ -446,7 +525,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             queueState.update(rest);
         }
         inFlightState.update(next);
-        ready.add(session);
+        markReady(session);
     }
 
     private void appendHistory(PendingTicket current, TriageAnswer answer) throws Exception {
@@ -483,7 +562,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         mailbox.execute(
                                 () -> {
                                     retriesScheduled--;
-                                    ready.add(session);
+                                    markReady(session);
                                     drainReady();
                                 },
                                 "llm retry for session %s",

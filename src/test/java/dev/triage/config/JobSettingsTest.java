@@ -62,5 +62,7 @@ class JobSettingsTest {
         for (ConfigOption<?> option : TriageOptions.ALL) {
             assertThat(readme).as(option.key()).contains("`" + option.key() + "`");
         }
+        // The table is generated: java -cp ... dev.triage.tools.OptionsDoc
+        assertThat(readme).contains(dev.triage.tools.OptionsDoc.table());
     }
 }

@@ -68,6 +68,42 @@ class ProviderFaultsITCase {
     }
 
     @Test
+    void aRateLimitedProviderIsUsedUpToItsLimitWithAlmostNo429s() throws Exception {
+        int rpm = 3000; // 50 requests a second, for the provider and for the whole job
+        int sessions = 500;
+        int tickets = sessions * 2;
+        try (TriageStack stack = TriageStack.start(20, new ProviderFaults(rpm, true, 0, null))) {
+            JobClient job = run(stack, "llm.rate-limit.requests-per-minute: " + rpm);
+            stack.produce(TriageStack.turns(sessions("L", sessions), 1, 2));
+            List<String> results = stack.results(tickets, Duration.ofMinutes(3));
+            List<String> dead = stack.kafka.readCommitted("triage-dlq", 0, Duration.ofSeconds(1));
+            job.cancel().get();
+
+            // Requests per minute as the provider saw them, first to last request.
+            double seconds = (stack.lastRequestNanos.get() - stack.firstRequestNanos.get()) / 1e9;
+            double perMinute = (stack.model.requests() - 1) / seconds * 60;
+            double share429 = stack.model.rateLimited() / (double) stack.model.requests();
+            System.out.printf(
+                    "Rate-limited provider ITCase: %d results; the provider saw %.0f requests/minute"
+                            + " against a limit of %d (%.2f of it); %d of %d requests got 429"
+                            + " (%.2f%%); %d dead letters%n",
+                    results.size(),
+                    perMinute,
+                    rpm,
+                    perMinute / rpm,
+                    stack.model.rateLimited(),
+                    stack.model.requests(),
+                    100 * share429,
+                    dead.size());
+            assertThat(OutputVerifier.verify(results, dead).ok()).isTrue();
+            assertThat(results).hasSize(tickets);
+            assertThat(dead).isEmpty();
+            assertThat(share429).isLessThan(0.01);
+            assertThat(perMinute / rpm).isBetween(0.9, 1.1);
+        }
+    }
+
+    @Test
     void aRejectedKeyGivesOneClearDeadLetterPerTicketAndNoRetries() throws Exception {
         try (TriageStack stack = TriageStack.start(0, new ProviderFaults(0, true, 0, "401"))) {
             JobClient job = run(stack);

@@ -79,7 +79,10 @@ abstract class SessionOperatorTestBase {
                 3,
                 Duration.ofMillis(10),
                 Duration.ofMillis(50),
-                Duration.ofMillis(200));
+                Duration.ofMillis(200),
+                0,
+                0,
+                100);
     }
 
     protected KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(

@@ -60,7 +60,17 @@ public final class TriageStack implements AutoCloseable {
         return self[0];
     }
 
+    /** When the model received its first and last request (System.nanoTime). */
+    public final java.util.concurrent.atomic.AtomicLong firstRequestNanos =
+            new java.util.concurrent.atomic.AtomicLong();
+
+    public final java.util.concurrent.atomic.AtomicLong lastRequestNanos =
+            new java.util.concurrent.atomic.AtomicLong();
+
     private void record(JsonNode request) {
+        long now = System.nanoTime();
+        firstRequestNanos.compareAndSet(0, now);
+        lastRequestNanos.set(now);
         JsonNode messages = request.get("messages");
         Matcher m = TICKET_ID.matcher(messages.get(messages.size() - 1).get("content").asText());
         if (m.find()) {
