@@ -328,9 +328,11 @@ latest_checkpoint() {
   return 0
 }
 
-# Epoch millis of the job's latest completed checkpoint (0 when none).
+# Epoch millis of a field ($2: trigger_timestamp or latest_ack_timestamp) of the job's latest
+# completed checkpoint (0 when none).
 latest_checkpoint_time() {
-  curl -fsS "$FLINK_UI/jobs/$1/checkpoints" 2>/dev/null \
-    | grep -oE '"completed":\{[^}]*"latest_ack_timestamp":[0-9]+' | head -1 \
-    | grep -oE '[0-9]+$' || echo 0
+  local field="${2:-latest_ack_timestamp}" v
+  v="$(curl -fsS "$FLINK_UI/jobs/$1/checkpoints" 2>/dev/null \
+    | grep -oE "\"completed\":\\{[^}]*\"$field\":[0-9]+" | head -1 | grep -oE '[0-9]+$' || true)"
+  echo "${v:-0}"
 }
