@@ -623,9 +623,4 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                 t.getClass().getSimpleName() + ": " + t.getMessage(),
                 null);
     }
-
-    /** Calls in flight on this subtask (for tests and metrics). */
-    int callsInFlight() {
-        return callsInFlight;
-    }
 }
