@@ -7,7 +7,6 @@ import dev.triage.records.TriageResult;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -171,10 +170,17 @@ class SessionStateTest extends SessionOperatorTestBase {
     }
 
     /**
-     * Regenerates the fixture: {@code mvn test -Dtest=SessionStateTest -Dtriage.writeFixture=true}.
+     * Regenerates the fixture (only when the state layout changes on purpose, before a release):
+     * {@code mvn -q test-compile dependency:build-classpath -Dmdep.outputFile=cp.txt && java -cp
+     * target/test-classes:target/classes:$(cat cp.txt) dev.triage.session.SessionStateTest}.
      */
-    @Test
-    @EnabledIfSystemProperty(named = "triage.writeFixture", matches = "true")
+    public static void main(String[] args) throws Exception {
+        SessionStateTest writer = new SessionStateTest();
+        writer.writeSavepointFixture();
+        System.out.println("Wrote " + FIXTURE.toAbsolutePath());
+        System.exit(0);
+    }
+
     void writeSavepointFixture() throws Exception {
         harness = open(settings(8), null);
         FakeLlmClient llm = FakeLlmClient.get(clientId);
