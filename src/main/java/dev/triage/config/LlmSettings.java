@@ -2,32 +2,89 @@ package dev.triage.config;
 
 import static dev.triage.config.TriageOptions.*;
 
+import dev.triage.config.EndpointOptions.Auth;
+import dev.triage.config.EndpointOptions.StructuredOutput;
+
 import org.apache.flink.configuration.ReadableConfig;
 
+import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
-/** How to reach the model: a typed view of the {@code llm.*} options. */
+/**
+ * How to reach one model endpoint: a typed view of the {@code llm.*} (or {@code llm.fallback.*})
+ * options. Holds where the API key is, never the key: {@link #resolveApiKey()} reads it on the
+ * TaskManager, so it is in no job graph, web UI or log.
+ */
 public record LlmSettings(
+        String name,
         String baseUrl,
         String model,
         String apiKeyEnv,
+        String apiKeyFile,
+        Auth auth,
+        String apiVersion,
+        StructuredOutput structuredOutput,
+        String maxTokensField,
+        int requestsPerMinute,
+        int tokensPerMinute,
         double temperature,
         int maxOutputTokens,
-        String maxTokensField,
         Duration requestTimeout,
         Duration connectTimeout)
         implements Serializable {
 
-    public static LlmSettings from(ReadableConfig conf) {
+    public static LlmSettings primary(ReadableConfig conf) {
+        return from("primary", PRIMARY, conf);
+    }
+
+    /** The fallback endpoint, or null when {@code llm.fallback.base-url} is empty. */
+    public static LlmSettings fallback(ReadableConfig conf) {
+        return conf.get(FALLBACK.baseUrl).isBlank() ? null : from("fallback", FALLBACK, conf);
+    }
+
+    private static LlmSettings from(String name, EndpointOptions o, ReadableConfig conf) {
         return new LlmSettings(
-                conf.get(LLM_BASE_URL),
-                conf.get(LLM_MODEL),
-                conf.get(LLM_API_KEY_ENV),
+                name,
+                conf.get(o.baseUrl),
+                conf.get(o.model),
+                conf.get(o.apiKeyEnv),
+                conf.get(o.apiKeyFile),
+                conf.get(o.auth),
+                conf.get(o.apiVersion),
+                conf.get(o.structuredOutput),
+                conf.get(o.maxTokensField),
+                conf.get(o.requestsPerMinute),
+                conf.get(o.tokensPerMinute),
                 conf.get(LLM_TEMPERATURE),
                 conf.get(LLM_MAX_OUTPUT_TOKENS),
-                conf.get(LLM_MAX_TOKENS_FIELD),
                 conf.get(LLM_REQUEST_TIMEOUT),
                 conf.get(LLM_CONNECT_TIMEOUT));
+    }
+
+    /** The API key from the key file, else the environment variable; null when neither has one. */
+    public String resolveApiKey() {
+        return resolveApiKey(System.getenv());
+    }
+
+    String resolveApiKey(Map<String, String> env) {
+        if (apiKeyFile != null && !apiKeyFile.isBlank()) {
+            try {
+                String key = Files.readString(Path.of(apiKeyFile), StandardCharsets.UTF_8).strip();
+                return key.isEmpty() ? null : key;
+            } catch (IOException e) {
+                // The message names the file, never its content.
+                throw new UncheckedIOException(
+                        "cannot read the API key file of the " + name + " endpoint: " + apiKeyFile,
+                        e);
+            }
+        }
+        String key = apiKeyEnv == null || apiKeyEnv.isBlank() ? null : env.get(apiKeyEnv);
+        return key == null || key.isBlank() ? null : key.strip();
     }
 }

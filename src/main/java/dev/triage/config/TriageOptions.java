@@ -4,6 +4,7 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -83,28 +84,23 @@ public final class TriageOptions {
                             "Extra Kafka client properties for source and sinks (security, etc.),"
                                     + " e.g. kafka.properties.security.protocol: SASL_SSL.");
 
-    // ---------------------------------------------------------------- LLM
+    // ---------------------------------------------------------------- LLM endpoints
 
-    public static final ConfigOption<String> LLM_BASE_URL =
-            ConfigOptions.key("llm.base-url")
-                    .stringType()
-                    .defaultValue("http://localhost:8000/v1")
-                    .withDescription(
-                            "Base URL of an OpenAI-compatible API; /chat/completions is appended.");
+    /** The endpoint every ticket goes to first. */
+    public static final EndpointOptions PRIMARY =
+            new EndpointOptions("llm.", "http://localhost:8000/v1", "local-triage", "");
 
-    public static final ConfigOption<String> LLM_MODEL =
-            ConfigOptions.key("llm.model")
-                    .stringType()
-                    .defaultValue("local-triage")
-                    .withDescription("Model name sent in every request.");
+    /**
+     * An optional second endpoint: used while the primary's circuit is open, and for a ticket the
+     * primary rejects. Off while {@code llm.fallback.base-url} is empty.
+     */
+    public static final EndpointOptions FALLBACK =
+            new EndpointOptions("llm.fallback.", "", "", "Fallback endpoint: ");
 
-    public static final ConfigOption<String> LLM_API_KEY_ENV =
-            ConfigOptions.key("llm.api-key-env")
-                    .stringType()
-                    .defaultValue("OPENAI_API_KEY")
-                    .withDescription(
-                            "Name of the environment variable (on the TaskManagers) that holds the API"
-                                    + " key. The key itself is never a setting and never logged.");
+    public static final ConfigOption<String> LLM_BASE_URL = PRIMARY.baseUrl;
+    public static final ConfigOption<String> LLM_MODEL = PRIMARY.model;
+
+    // ---------------------------------------------------------------- LLM calls
 
     public static final ConfigOption<Double> LLM_TEMPERATURE =
             ConfigOptions.key("llm.temperature")
@@ -117,21 +113,16 @@ public final class TriageOptions {
             ConfigOptions.key("llm.max-output-tokens")
                     .intType()
                     .defaultValue(512)
-                    .withDescription("Output token limit per call.");
-
-    public static final ConfigOption<String> LLM_MAX_TOKENS_FIELD =
-            ConfigOptions.key("llm.max-tokens-field")
-                    .stringType()
-                    .defaultValue("max_tokens")
                     .withDescription(
-                            "Request field for the output limit: max_tokens (vLLM, Ollama, llama.cpp)"
-                                    + " or max_completion_tokens (newer OpenAI models).");
+                            "Output token limit per call. Providers count it against the token"
+                                    + " limit whatever the answer's real length.");
 
     public static final ConfigOption<Duration> LLM_REQUEST_TIMEOUT =
             ConfigOptions.key("llm.request-timeout")
                     .durationType()
                     .defaultValue(Duration.ofSeconds(60))
-                    .withDescription("Timeout of one HTTP attempt.");
+                    .withDescription(
+                            "Timeout of one HTTP attempt. A timed-out attempt is retried like a 5xx.");
 
     public static final ConfigOption<Duration> LLM_CONNECT_TIMEOUT =
             ConfigOptions.key("llm.connect-timeout")
@@ -145,14 +136,27 @@ public final class TriageOptions {
                     .defaultValue(4)
                     .withDescription(
                             "Attempts per ticket for retryable failures (connection errors, timeouts,"
-                                    + " 408/409/429/5xx) before the ticket goes to the dead-letter topic.");
+                                    + " 408/409/429/5xx) while the provider is otherwise healthy."
+                                    + " Attempts that fail while the circuit breaker is open do not"
+                                    + " send a ticket to the dead-letter topic: it waits for the"
+                                    + " provider instead.");
+
+    public static final ConfigOption<Duration> LLM_TICKET_DEADLINE =
+            ConfigOptions.key("llm.ticket-deadline")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(15))
+                    .withDescription(
+                            "After a failed attempt, a ticket accepted longer ago than this goes to"
+                                    + " the dead-letter topic (llm_unavailable) instead of being"
+                                    + " retried, unless the circuit is open (then it waits).");
 
     public static final ConfigOption<Duration> LLM_RETRY_INITIAL_BACKOFF =
             ConfigOptions.key("llm.retry.initial-backoff")
                     .durationType()
                     .defaultValue(Duration.ofMillis(500))
                     .withDescription(
-                            "Backoff before the first retry; doubles per attempt, with jitter.");
+                            "Backoff before the first retry; doubles per attempt, minus up to 25%"
+                                    + " jitter.");
 
     public static final ConfigOption<Duration> LLM_RETRY_MAX_BACKOFF =
             ConfigOptions.key("llm.retry.max-backoff")
@@ -168,23 +172,85 @@ public final class TriageOptions {
                             "Upper bound on a wait the provider advises (retry-after-ms,"
                                     + " Retry-After); the advice is honoured up to this long.");
 
-    public static final ConfigOption<Integer> RATE_LIMIT_RPM =
-            ConfigOptions.key("llm.rate-limit.requests-per-minute")
-                    .intType()
-                    .defaultValue(0)
+    public static final ConfigOption<Boolean> LLM_REPAIR_INVALID_ANSWERS =
+            ConfigOptions.key("llm.repair-invalid-answers")
+                    .booleanType()
+                    .defaultValue(true)
                     .withDescription(
-                            "The provider's request limit for the whole job (0: none). Split evenly"
-                                    + " across the subtasks, and split again when the parallelism"
-                                    + " changes. Halved on a 429, regained slowly on success.");
+                            "Give a malformed or truncated answer (broken JSON, finish_reason"
+                                    + " length, null content, a refusal, a value outside the"
+                                    + " schema) one repair attempt: the model sees its answer and"
+                                    + " what is wrong with it. A second bad answer goes to the"
+                                    + " dead-letter topic with the raw answer.");
 
-    public static final ConfigOption<Integer> RATE_LIMIT_TPM =
-            ConfigOptions.key("llm.rate-limit.tokens-per-minute")
-                    .intType()
-                    .defaultValue(0)
+    public static final ConfigOption<Double> BREAKER_FAILURE_RATE =
+            ConfigOptions.key("llm.circuit-breaker.failure-rate")
+                    .doubleType()
+                    .defaultValue(0.5)
                     .withDescription(
-                            "The provider's token limit for the whole job (0: none). A request counts"
-                                    + " its estimated prompt tokens (characters / 4) plus"
-                                    + " llm.max-output-tokens, as providers count it.");
+                            "The circuit of an endpoint opens when at least this share of its last"
+                                    + " llm.circuit-breaker.window calls failed with a 5xx, a timeout"
+                                    + " or a connection error (429s are the rate limiter's business)."
+                                    + " While open, no calls go out and the input is backpressured.");
+
+    public static final ConfigOption<Integer> BREAKER_WINDOW =
+            ConfigOptions.key("llm.circuit-breaker.window")
+                    .intType()
+                    .defaultValue(20)
+                    .withDescription("How many recent calls the failure rate is computed over.");
+
+    public static final ConfigOption<Duration> BREAKER_OPEN_FOR =
+            ConfigOptions.key("llm.circuit-breaker.open-for")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(2))
+                    .withDescription(
+                            "How long an open circuit waits before one probe call; doubled after"
+                                    + " each failed probe, up to llm.circuit-breaker.max-open-for.");
+
+    public static final ConfigOption<Duration> BREAKER_MAX_OPEN_FOR =
+            ConfigOptions.key("llm.circuit-breaker.max-open-for")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(30))
+                    .withDescription("Upper bound of the wait between probes.");
+
+    public static final ConfigOption<Boolean> ADAPTIVE_CONCURRENCY =
+            ConfigOptions.key("llm.adaptive-concurrency")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Adapt the calls in flight per subtask (AIMD): cut by 10% on a 429 or a"
+                                    + " timeout, one more after a success while the limit is in use;"
+                                    + " never above session.max-in-flight.");
+
+    public static final ConfigOption<Integer> MIN_CONCURRENCY =
+            ConfigOptions.key("llm.adaptive-concurrency.min")
+                    .intType()
+                    .defaultValue(2)
+                    .withDescription("Lower bound of the adaptive calls-in-flight limit.");
+
+    public static final ConfigOption<Boolean> INCIDENT_CACHE =
+            ConfigOptions.key("llm.incident-cache.enabled")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Answer a session's first ticket from a cache when another session's"
+                                    + " first ticket had the same normalized text (case, whitespace"
+                                    + " and punctuation ignored) within the window, with the same"
+                                    + " model and prompt. Such results have cached=true. For incident"
+                                    + " floods (hundreds of 'is the site down?'). Per subtask, in"
+                                    + " memory; empty after a restart.");
+
+    public static final ConfigOption<Duration> INCIDENT_CACHE_WINDOW =
+            ConfigOptions.key("llm.incident-cache.window")
+                    .durationType()
+                    .defaultValue(Duration.ofMinutes(10))
+                    .withDescription("How long a cached first-turn answer may be reused.");
+
+    public static final ConfigOption<Integer> INCIDENT_CACHE_MAX_ENTRIES =
+            ConfigOptions.key("llm.incident-cache.max-entries")
+                    .intType()
+                    .defaultValue(1000)
+                    .withDescription("Cached answers per subtask; least recently used go first.");
 
     // ---------------------------------------------------------------- sessions
 
@@ -193,7 +259,19 @@ public final class TriageOptions {
                     .intType()
                     .defaultValue(64)
                     .withDescription(
-                            "LLM calls in flight per subtask. At the limit the operator backpressures.");
+                            "Upper bound of the LLM calls in flight per subtask (the adaptive limit"
+                                    + " moves below it).");
+
+    public static final ConfigOption<Integer> MAX_BACKLOG =
+            ConfigOptions.key("session.max-backlog")
+                    .intType()
+                    .defaultValue(10_000)
+                    .withDescription(
+                            "Tickets per subtask that may be accepted while they cannot be sent yet"
+                                    + " (all calls busy, rate budget spent, circuit open). They wait in"
+                                    + " keyed state, so checkpoints keep completing; beyond this many,"
+                                    + " the operator stops taking input (backpressure), and checkpoints"
+                                    + " wait for the provider.");
 
     public static final ConfigOption<Integer> HISTORY_TURNS =
             ConfigOptions.key("session.history-turns")
@@ -293,41 +371,57 @@ public final class TriageOptions {
                                     + " exactly-once output is committed on checkpoints.");
 
     /** All options, for validation of settings files and for documentation. */
-    public static final List<ConfigOption<?>> ALL =
-            List.of(
-                    KAFKA_BOOTSTRAP_SERVERS,
-                    KAFKA_GROUP_ID,
-                    TICKETS_TOPIC,
-                    RESULTS_TOPIC,
-                    DLQ_TOPIC,
-                    STARTING_OFFSETS,
-                    TRANSACTIONAL_ID_PREFIX,
-                    TRANSACTION_TIMEOUT,
-                    KAFKA_PROPERTIES,
-                    LLM_BASE_URL,
-                    LLM_MODEL,
-                    LLM_API_KEY_ENV,
-                    LLM_TEMPERATURE,
-                    LLM_MAX_OUTPUT_TOKENS,
-                    LLM_MAX_TOKENS_FIELD,
-                    LLM_REQUEST_TIMEOUT,
-                    LLM_CONNECT_TIMEOUT,
-                    LLM_MAX_ATTEMPTS,
-                    LLM_RETRY_INITIAL_BACKOFF,
-                    LLM_RETRY_MAX_BACKOFF,
-                    LLM_RETRY_MAX_ADVISED_WAIT,
-                    RATE_LIMIT_RPM,
-                    RATE_LIMIT_TPM,
-                    MAX_IN_FLIGHT,
-                    HISTORY_TURNS,
-                    HISTORY_CHARS,
-                    DEDUPE_WINDOW,
-                    SESSION_IDLE_TIMEOUT,
-                    MAX_BODY_BYTES,
-                    SYSTEM_PROMPT,
-                    CATEGORIES,
-                    JOB_NAME,
-                    PARALLELISM,
-                    MAX_PARALLELISM,
-                    FALLBACK_CHECKPOINT_INTERVAL);
+    public static final List<ConfigOption<?>> ALL = all();
+
+    private static List<ConfigOption<?>> all() {
+        List<ConfigOption<?>> all = new ArrayList<>();
+        all.addAll(
+                List.of(
+                        KAFKA_BOOTSTRAP_SERVERS,
+                        KAFKA_GROUP_ID,
+                        TICKETS_TOPIC,
+                        RESULTS_TOPIC,
+                        DLQ_TOPIC,
+                        STARTING_OFFSETS,
+                        TRANSACTIONAL_ID_PREFIX,
+                        TRANSACTION_TIMEOUT,
+                        KAFKA_PROPERTIES));
+        all.addAll(PRIMARY.all());
+        all.addAll(FALLBACK.all());
+        all.addAll(
+                List.of(
+                        LLM_TEMPERATURE,
+                        LLM_MAX_OUTPUT_TOKENS,
+                        LLM_REQUEST_TIMEOUT,
+                        LLM_CONNECT_TIMEOUT,
+                        LLM_MAX_ATTEMPTS,
+                        LLM_TICKET_DEADLINE,
+                        LLM_RETRY_INITIAL_BACKOFF,
+                        LLM_RETRY_MAX_BACKOFF,
+                        LLM_RETRY_MAX_ADVISED_WAIT,
+                        LLM_REPAIR_INVALID_ANSWERS,
+                        BREAKER_FAILURE_RATE,
+                        BREAKER_WINDOW,
+                        BREAKER_OPEN_FOR,
+                        BREAKER_MAX_OPEN_FOR,
+                        ADAPTIVE_CONCURRENCY,
+                        MIN_CONCURRENCY,
+                        INCIDENT_CACHE,
+                        INCIDENT_CACHE_WINDOW,
+                        INCIDENT_CACHE_MAX_ENTRIES,
+                        MAX_IN_FLIGHT,
+                        MAX_BACKLOG,
+                        HISTORY_TURNS,
+                        HISTORY_CHARS,
+                        DEDUPE_WINDOW,
+                        SESSION_IDLE_TIMEOUT,
+                        MAX_BODY_BYTES,
+                        SYSTEM_PROMPT,
+                        CATEGORIES,
+                        JOB_NAME,
+                        PARALLELISM,
+                        MAX_PARALLELISM,
+                        FALLBACK_CHECKPOINT_INTERVAL));
+        return List.copyOf(all);
+    }
 }

@@ -2,8 +2,8 @@ package dev.triage.job;
 
 import static dev.triage.config.TriageOptions.*;
 
+import dev.triage.config.GatewaySettings;
 import dev.triage.config.JobSettings;
-import dev.triage.config.LlmSettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
 import dev.triage.llm.OpenAiChatClient;
@@ -41,8 +41,9 @@ public final class TriageJob {
                 KafkaConnectors.deadLetterSink(conf),
                 conf.get(MAX_BODY_BYTES),
                 SessionSettings.from(conf),
+                GatewaySettings.from(conf),
                 PromptSettings.from(conf),
-                OpenAiChatClient.factory(LlmSettings.from(conf)));
+                OpenAiChatClient.FACTORY);
     }
 
     /** Job-level settings that belong to this job rather than to the cluster. */

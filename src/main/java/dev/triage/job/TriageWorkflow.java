@@ -1,5 +1,6 @@
 package dev.triage.job;
 
+import dev.triage.config.GatewaySettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
 import dev.triage.llm.LlmClientFactory;
@@ -39,6 +40,7 @@ public final class TriageWorkflow {
             Sink<DeadLetter> deadLetterSink,
             int maxBodyBytes,
             SessionSettings sessionSettings,
+            GatewaySettings gatewaySettings,
             PromptSettings promptSettings,
             LlmClientFactory clientFactory) {
 
@@ -55,7 +57,10 @@ public final class TriageWorkflow {
                                 "Triage sessions with the LLM",
                                 TypeInformation.of(TriageResult.class),
                                 new SessionTriageOperatorFactory(
-                                        sessionSettings, promptSettings, clientFactory))
+                                        sessionSettings,
+                                        gatewaySettings,
+                                        promptSettings,
+                                        clientFactory))
                         .uid(TRIAGE_UID);
 
         results.sinkTo(resultSink).uid(RESULTS_SINK_UID).name("Triage results to Kafka");

@@ -1,10 +1,12 @@
 package dev.triage.llm;
 
+import dev.triage.config.LlmSettings;
+
 import java.io.Serializable;
 
-/** Creates the client on the TaskManager, when the operator opens. */
+/** Creates the client of one endpoint on the TaskManager, when the operator opens. */
 @FunctionalInterface
 public interface LlmClientFactory extends Serializable {
 
-    LlmClient create();
+    LlmClient create(LlmSettings endpoint);
 }

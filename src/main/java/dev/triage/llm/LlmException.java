@@ -12,6 +12,8 @@ public class LlmException extends Exception {
          * Connect, read or request timeout, connection reset: the server may be fine again soon.
          */
         TRANSPORT,
+        /** The attempt's request timeout passed without an answer. */
+        TIMEOUT,
         /** The server answered with an error status. */
         HTTP_STATUS,
         /** The server answered 200 with a body that is not a chat completion. */

@@ -1,5 +1,6 @@
 package dev.triage.llm;
 
+import dev.triage.config.EndpointOptions.StructuredOutput;
 import dev.triage.config.LlmSettings;
 import dev.triage.records.Json;
 
@@ -11,15 +12,18 @@ import org.asynchttpclient.Dsl;
 import org.asynchttpclient.Response;
 
 import java.io.IOException;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
 
 /**
- * OpenAI-compatible chat-completions client on async-http-client (Netty, non-blocking). One
- * instance per operator; the connection pool is not bounded here because the operator bounds the
- * calls in flight.
+ * OpenAI-compatible chat-completions client on async-http-client (Netty, non-blocking), for one
+ * endpoint: its auth style (Bearer, Azure's api-key, none), api-version, structured-output mode and
+ * token-limit field. One instance per operator and endpoint; the connection pool is not bounded
+ * here because the operator bounds the calls in flight.
  */
 public class OpenAiChatClient implements LlmClient {
 
@@ -32,7 +36,13 @@ public class OpenAiChatClient implements LlmClient {
 
     public OpenAiChatClient(LlmSettings settings, String apiKey) {
         this.settings = settings;
-        this.url = settings.baseUrl().replaceAll("/+$", "") + "/chat/completions";
+        String base = settings.baseUrl().replaceAll("/+$", "") + "/chat/completions";
+        this.url =
+                settings.apiVersion().isBlank()
+                        ? base
+                        : base
+                                + "?api-version="
+                                + URLEncoder.encode(settings.apiVersion(), StandardCharsets.UTF_8);
         this.apiKey = apiKey;
         this.http =
                 Dsl.asyncHttpClient(
@@ -46,14 +56,9 @@ public class OpenAiChatClient implements LlmClient {
                                 .setFollowRedirect(false));
     }
 
-    /** A factory that reads the API key from the configured environment variable on the worker. */
-    public static LlmClientFactory factory(LlmSettings settings) {
-        return () -> {
-            String key = System.getenv(settings.apiKeyEnv());
-            return new OpenAiChatClient(
-                    settings, key == null || key.isBlank() ? null : key.strip());
-        };
-    }
+    /** Creates clients that read their endpoint's API key (file or environment) on the worker. */
+    public static final LlmClientFactory FACTORY =
+            endpoint -> new OpenAiChatClient(endpoint, endpoint.resolveApiKey());
 
     @Override
     public CompletableFuture<LlmReply> complete(List<ChatMessage> messages, JsonNode answerSchema) {
@@ -64,7 +69,11 @@ public class OpenAiChatClient implements LlmClient {
                         .setHeader("Accept", "application/json")
                         .setBody(body);
         if (apiKey != null) {
-            request.setHeader("Authorization", "Bearer " + apiKey);
+            switch (settings.auth()) {
+                case BEARER -> request.setHeader("Authorization", "Bearer " + apiKey);
+                case API_KEY -> request.setHeader("api-key", apiKey);
+                case NONE -> {}
+            }
         }
         return request.execute()
                 .toCompletableFuture()
@@ -85,25 +94,39 @@ public class OpenAiChatClient implements LlmClient {
         ObjectNode root = Json.object();
         root.put("model", settings.model());
         ArrayNode msgs = root.putArray("messages");
+        StructuredOutput mode = answerSchema == null ? null : settings.structuredOutput();
+        boolean first = true;
         for (ChatMessage m : messages) {
-            msgs.addObject().put("role", m.role()).put("content", m.content());
+            String content = m.content();
+            if (first && mode != null && mode != StructuredOutput.JSON_SCHEMA) {
+                // Without a schema in response_format, the prompt must carry it.
+                content +=
+                        "\n\nReply with only a JSON object (no Markdown) that follows this JSON"
+                                + " schema:\n"
+                                + answerSchema;
+            }
+            first = false;
+            msgs.addObject().put("role", m.role()).put("content", content);
         }
         root.put("temperature", settings.temperature());
         root.put(settings.maxTokensField(), settings.maxOutputTokens());
-        if (answerSchema != null) {
+        if (mode == StructuredOutput.JSON_SCHEMA) {
             ObjectNode format = root.putObject("response_format");
             format.put("type", "json_schema");
             ObjectNode js = format.putObject("json_schema");
             js.put("name", "triage");
             js.put("strict", true);
             js.set("schema", answerSchema);
+        } else if (mode == StructuredOutput.JSON_OBJECT) {
+            root.putObject("response_format").put("type", "json_object");
         }
         return root.toString();
     }
 
-    static LlmReply parse(Response response) throws LlmException {
+    LlmReply parse(Response response) throws LlmException {
         int status = response.getStatusCode();
-        String body = response.getResponseBody(StandardCharsets.UTF_8);
+        // Some providers echo the key (or part of it) in a 401: it never leaves this method.
+        String body = redact(response.getResponseBody(StandardCharsets.UTF_8));
         if (status != 200) {
             throw new LlmException(
                     LlmException.Kind.HTTP_STATUS,
@@ -127,7 +150,8 @@ public class OpenAiChatClient implements LlmClient {
                     message.path("refusal").isTextual() ? message.get("refusal").asText() : null,
                     root.path("model").asText(null),
                     usage.path("prompt_tokens").asInt(0),
-                    usage.path("completion_tokens").asInt(0));
+                    usage.path("completion_tokens").asInt(0),
+                    RateLimitStatus.from(response::getHeader));
         } catch (IOException e) {
             throw new LlmException(
                     LlmException.Kind.INVALID_RESPONSE,
@@ -138,16 +162,26 @@ public class OpenAiChatClient implements LlmClient {
         }
     }
 
-    static LlmException transportFailure(Throwable error) {
+    /** The text with every occurrence of the API key replaced. */
+    String redact(String text) {
+        if (text == null || apiKey == null || apiKey.length() < 4) {
+            return text;
+        }
+        return text.replace(apiKey, "[redacted]");
+    }
+
+    LlmException transportFailure(Throwable error) {
         Throwable cause =
                 error instanceof CompletionException && error.getCause() != null
                         ? error.getCause()
                         : error;
         return new LlmException(
-                LlmException.Kind.TRANSPORT,
+                cause instanceof TimeoutException
+                        ? LlmException.Kind.TIMEOUT
+                        : LlmException.Kind.TRANSPORT,
                 0,
                 true,
-                cause.getClass().getSimpleName() + ": " + cause.getMessage(),
+                redact(cause.getClass().getSimpleName() + ": " + cause.getMessage()),
                 null);
     }
 

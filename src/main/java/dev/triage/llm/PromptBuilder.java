@@ -49,6 +49,15 @@ public final class PromptBuilder {
         return messages;
     }
 
+    /** What the model is told after an unusable answer, for its one repair attempt. */
+    public static String repairRequest(String problem) {
+        return "Your previous answer could not be used: "
+                + problem
+                + ". Answer again with only the JSON object described in the instructions: every"
+                + " field, valid JSON, no Markdown, and a summary and draft_reply short enough to"
+                + " fit.";
+    }
+
     public JsonNode answerSchema() {
         return answerSchema;
     }

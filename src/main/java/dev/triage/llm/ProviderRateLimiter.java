@@ -77,6 +77,17 @@ public final class ProviderRateLimiter {
         requests = Math.min(requests, 0);
     }
 
+    /**
+     * The provider's headers say a budget is used up until its reset: pause until then, and slow
+     * down a little so the next window is not spent as fast.
+     */
+    public void onBudgetExhausted(long now, long resetMillis) {
+        refill(now);
+        factor = Math.max(MIN_FACTOR, factor * 0.8);
+        pausedUntil = Math.max(pausedUntil, now + resetMillis);
+        requests = Math.min(requests, 0);
+    }
+
     /** A call succeeded: creep back towards the configured rate. */
     public void onSuccess() {
         factor = Math.min(1.0, factor + INCREASE);

@@ -18,4 +18,5 @@ public record TriageResult(
         int completionTokens,
         long createdAt,
         long triagedAt,
-        long latencyMs) {}
+        long latencyMs,
+        boolean cached) {}

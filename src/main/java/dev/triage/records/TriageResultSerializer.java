@@ -45,6 +45,7 @@ public class TriageResultSerializer implements KafkaRecordSerializationSchema<Tr
         node.put("created_at", Json.isoInstant(r.createdAt()));
         node.put("triaged_at", Json.isoInstant(r.triagedAt()));
         node.put("latency_ms", r.latencyMs());
+        node.put("cached", r.cached());
         return node.toString();
     }
 }

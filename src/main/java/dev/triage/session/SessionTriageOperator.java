@@ -1,14 +1,17 @@
 package dev.triage.session;
 
+import dev.triage.config.GatewaySettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
-import dev.triage.llm.LlmClient;
+import dev.triage.llm.ChatMessage;
+import dev.triage.llm.IncidentCache;
 import dev.triage.llm.LlmClientFactory;
 import dev.triage.llm.LlmException;
+import dev.triage.llm.LlmGateway;
 import dev.triage.llm.LlmReply;
 import dev.triage.llm.PromptBuilder;
-import dev.triage.llm.ProviderRateLimiter;
 import dev.triage.llm.RetryAdvice;
+import dev.triage.llm.TokenEstimate;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.llm.TriageAnswerParser;
 import dev.triage.llm.TriageAnswerParser.InvalidAnswerException;
@@ -38,7 +41,11 @@ import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -52,9 +59,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Runs after {@code keyBy(sessionId)}. All state lives in keyed state and is touched only on the
  * task thread: HTTP completions arrive on I/O threads and are handed back through the mailbox. At
- * most {@code maxInFlight} calls run per subtask; at that limit {@code processElement} yields to
- * the mailbox, which backpressures the input. Tickets behind a busy session wait in keyed MapState
- * (RocksDB), not on the heap. See docs/design.md for the checkpoint and restore story.
+ * most the gateway's adaptive limit of calls run per subtask. A ticket that cannot be sent yet (no
+ * free call, no rate budget, circuit open) is recorded in keyed state and waits; when more than
+ * {@code maxBacklog} of them wait, {@code processElement} yields to the mailbox, which
+ * backpressures the input. Tickets behind a busy session wait in keyed MapState (RocksDB), not on
+ * the heap. See docs/design.md for the checkpoint and restore story.
  */
 public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         implements OneInputStreamOperator<Ticket, TriageResult> {
@@ -62,6 +71,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private static final long serialVersionUID = 1L;
 
     private final SessionSettings settings;
+    private final GatewaySettings gatewaySettings;
     private final PromptSettings promptSettings;
     private final LlmClientFactory clientFactory;
     private final transient MailboxExecutor mailbox;
@@ -76,7 +86,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private transient ValueStateDescriptor<PendingTicket> inFlightDescriptor;
 
     // ------------------------------------------------------------ in memory only
-    private transient LlmClient client;
+    private transient LlmGateway gateway;
+    private transient IncidentCache incidentCache;
     private transient PromptBuilder prompts;
     private transient TriageAnswerParser answers;
     private transient ScheduledExecutorService retryTimer;
@@ -89,11 +100,28 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
 
     private transient long readyLeft;
 
-    /** This subtask's share of the provider's limits; null when none is configured. */
-    private transient ProviderRateLimiter limiter;
+    /** When the pending wake-up mail is due (System.currentTimeMillis), 0 when none is. */
+    private transient long wakeUpAt;
 
-    private transient boolean wakeUpPending;
+    /** Sessions whose current ticket the primary rejected: only the fallback may answer it. */
+    private transient Set<String> fallbackOnly;
+
+    /** Sessions whose current ticket got an unusable answer and is being asked again. */
+    private transient Map<String, Repair> repairs;
+
+    /** The unusable answer a repair attempt shows the model, and what is wrong with it. */
+    private record Repair(String ticketId, String answer, String problem) {}
+
     private transient Counter rateLimitWaits;
+    private transient Counter llmSucceeded;
+    private transient Counter llmRateLimited;
+    private transient Counter llmServerErrors;
+    private transient Counter llmTimeouts;
+    private transient Counter llmRejected;
+    private transient Counter llmInvalidAnswers;
+    private transient Counter repairAttempts;
+    private transient Counter fallbackCalls;
+    private transient Counter incidentCacheHits;
 
     private transient int callsInFlight;
     private transient int retriesScheduled;
@@ -110,10 +138,12 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     public SessionTriageOperator(
             StreamOperatorParameters<TriageResult> parameters,
             SessionSettings settings,
+            GatewaySettings gatewaySettings,
             PromptSettings promptSettings,
             LlmClientFactory clientFactory) {
         super(parameters);
         this.settings = settings;
+        this.gatewaySettings = gatewaySettings;
         this.promptSettings = promptSettings;
         this.clientFactory = clientFactory;
         this.mailbox = parameters.getMailboxExecutor();
@@ -160,39 +190,63 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     @Override
     public void open() throws Exception {
         super.open();
-        client = clientFactory.create();
+        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+        // This subtask's share of the limits; a rescale re-opens the operator and re-splits them.
+        gateway =
+                new LlmGateway(
+                        gatewaySettings,
+                        clientFactory,
+                        settings.maxInFlight(),
+                        parallelism,
+                        System.currentTimeMillis());
+        incidentCache =
+                gatewaySettings.incidentCache()
+                        ? new IncidentCache(
+                                gatewaySettings.incidentCacheWindow().toMillis(),
+                                gatewaySettings.incidentCacheMaxEntries())
+                        : null;
         prompts = new PromptBuilder(promptSettings);
         answers = new TriageAnswerParser(promptSettings.categories().keySet());
         ready = new ArrayDeque<>();
+        fallbackOnly = new HashSet<>();
+        repairs = new HashMap<>();
         retryTimer =
                 Executors.newSingleThreadScheduledExecutor(
                         new ExecutorThreadFactory("llm-retry-timer"));
+        registerMetrics();
+        resumeInFlightTickets();
+    }
 
+    private void registerMetrics() {
         var metrics = getMetricGroup();
         ticketsQueued = metrics.counter("ticketsQueuedBehindSession");
         duplicateTickets = metrics.counter("duplicateTickets");
         llmCalls = metrics.counter("llmCalls");
         llmFailures = metrics.counter("llmFailures");
         llmRetries = metrics.counter("llmRetries");
+        llmSucceeded = metrics.counter("llmSucceeded");
+        llmRateLimited = metrics.counter("llmRateLimited");
+        llmServerErrors = metrics.counter("llmServerErrors");
+        llmTimeouts = metrics.counter("llmTimeouts");
+        llmRejected = metrics.counter("llmRejected");
+        llmInvalidAnswers = metrics.counter("llmInvalidAnswers");
+        repairAttempts = metrics.counter("llmRepairAttempts");
+        fallbackCalls = metrics.counter("llmFallbackCalls");
+        incidentCacheHits = metrics.counter("incidentCacheHits");
         resultsEmitted = metrics.counter("resultsEmitted");
         deadLetters = metrics.counter("deadLetters");
         resumedAfterRestore = metrics.counter("ticketsResumedAfterRestore");
         rateLimitWaits = metrics.counter("rateLimitWaits");
-        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
-        if (settings.requestsPerMinute() > 0 || settings.tokensPerMinute() > 0) {
-            // This subtask's share; a rescale re-opens the operator and re-splits the limits.
-            limiter =
-                    new ProviderRateLimiter(
-                            settings.requestsPerMinute() / (double) parallelism,
-                            settings.tokensPerMinute() / (double) parallelism,
-                            1.0,
-                            System.currentTimeMillis());
-            metrics.gauge("allowedRequestsPerMinute", limiter::currentRequestsPerMinute);
-        }
         metrics.gauge("callsInFlight", () -> callsInFlight);
+        metrics.gauge("concurrencyLimit", () -> gateway.concurrencyLimit());
         metrics.gauge("sessionsReadyToSend", () -> ready.size());
-
-        resumeInFlightTickets();
+        metrics.gauge("allowedRequestsPerMinute", () -> gateway.allowedRequestsPerMinute(0));
+        // 0 closed, 1 half-open (probing), 2 open
+        metrics.gauge("circuitState", () -> gateway.circuit(0).ordinal());
+        metrics.gauge("circuitOpenings", () -> gateway.circuitOpenings(0));
+        if (gateway.hasFallback()) {
+            metrics.gauge("fallbackCircuitState", () -> gateway.circuit(1).ordinal());
+        }
     }
 
     /**
@@ -262,9 +316,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         inFlightState.update(pending);
         long position = markReady(session);
         drainReady();
-        // Backpressure: do not take the next input before this ticket has been sent. Sessions
-        // that became ready later queue behind it, so the wait is bounded.
-        while (readyLeft < position) {
+        // Backpressure: do not take the next input while more than maxBacklog tickets that came
+        // before this one are still unsent. They are safe in keyed state, so up to that bound the
+        // operator keeps taking input and checkpoints keep completing while the provider is away.
+        // Sessions that become ready later queue behind this ticket, so the wait is bounded.
+        while (readyLeft < position - settings.maxBacklog()) {
             mailbox.yield();
         }
     }
@@ -289,32 +345,37 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         return ++readyJoined;
     }
 
-    /** Sends ready sessions while there is capacity and rate budget. Task thread only. */
+    /** Sends ready sessions while there is capacity, rate budget and a closed circuit. */
     private void drainReady() throws Exception {
-        while (callsInFlight < settings.maxInFlight() && !ready.isEmpty()) {
-            if (!send(ready.peek())) {
-                return; // over the rate budget: a wake-up mail will drain again
+        while (!ready.isEmpty() && callsInFlight < gateway.concurrencyLimit()) {
+            long wait = send(ready.peek());
+            if (wait > 0) {
+                scheduleWakeUp(wait); // rate budget or circuit: a wake-up mail drains again
+                return;
             }
             ready.poll();
             readyLeft++;
         }
     }
 
-    /** Wakes the operator when the rate budget allows the next request. */
+    /** Wakes the operator when the gateway may let the next call through. */
     private void scheduleWakeUp(long delayMillis) {
-        if (wakeUpPending) {
-            return;
+        long at = System.currentTimeMillis() + delayMillis;
+        if (wakeUpAt != 0 && wakeUpAt <= at) {
+            return; // an earlier wake-up is already due
         }
-        wakeUpPending = true;
+        wakeUpAt = at;
         retryTimer.schedule(
                 () -> {
                     try {
                         mailbox.execute(
                                 () -> {
-                                    wakeUpPending = false;
+                                    if (wakeUpAt == at) {
+                                        wakeUpAt = 0;
+                                    }
                                     drainReady();
                                 },
-                                "rate limit wake-up");
+                                "llm gateway wake-up");
                     } catch (RejectedExecutionException e) {
                         // shutting down
                     }
@@ -323,8 +384,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                 TimeUnit.MILLISECONDS);
     }
 
-    /** Sends the session's in-flight ticket; false when the rate budget says not yet. */
-    private boolean send(String session) throws Exception {
+    /**
+     * Sends the session's in-flight ticket (or answers it from the incident cache). Returns 0 when
+     * the ticket is on its way, else how long the gateway says to wait.
+     */
+    private long send(String session) throws Exception {
         Object previousKey = getCurrentKey();
         setCurrentKey(session);
         try {
@@ -333,40 +397,66 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                 // Cannot happen (work items do not expire); never strand the session's queue.
                 LOG.warn("Session {} was ready without a ticket in flight", session);
                 advance(session);
-                return true;
+                return 0;
+            }
+            Ticket ticket = current.ticket();
+            Repair repair = repairs.get(session);
+            if (incidentCache != null
+                    && current.turn() == 1
+                    && current.attempts() == 0
+                    && repair == null) {
+                var hit =
+                        incidentCache.get(
+                                IncidentCache.normalize(ticket.subject(), ticket.body()), now());
+                if (hit != null) {
+                    incidentCacheHits.inc();
+                    emitResult(current, hit.getKey(), hit.getValue(), 0, 0, true);
+                    advance(session);
+                    return 0;
+                }
             }
             List<Turn> history = historyState.value();
-            var messages =
-                    prompts.messages(history == null ? List.of() : history, current.ticket());
-            if (limiter != null) {
-                int chars = 0;
-                for (var m : messages) {
-                    chars += m.content().length();
-                }
-                long wait =
-                        limiter.tryAcquire(
-                                System.currentTimeMillis(), chars / 4 + settings.maxOutputTokens());
-                if (wait > 0) {
-                    rateLimitWaits.inc();
-                    scheduleWakeUp(wait);
-                    return false;
-                }
+            List<ChatMessage> messages =
+                    new ArrayList<>(
+                            prompts.messages(history == null ? List.of() : history, ticket));
+            if (repair != null) {
+                messages.add(
+                        ChatMessage.assistant(
+                                repair.answer() == null ? "(no answer)" : repair.answer()));
+                messages.add(ChatMessage.user(PromptBuilder.repairRequest(repair.problem())));
+            }
+            var route =
+                    gateway.route(
+                            System.currentTimeMillis(),
+                            TokenEstimate.requestTokens(
+                                    messages, gatewaySettings.maxOutputTokens()),
+                            fallbackOnly.contains(session));
+            if (!route.go()) {
+                rateLimitWaits.inc();
+                return Math.max(1, route.waitMillis());
             }
             PendingTicket sent = current.sent();
             inFlightState.update(sent);
             callsInFlight++;
             llmCalls.inc();
-            String ticketId = sent.ticket().ticketId();
+            if (route.endpoint() > 0) {
+                fallbackCalls.inc();
+            }
+            String ticketId = ticket.ticketId();
             int attempt = sent.attempts();
+            int endpoint = route.endpoint();
             try {
-                client.complete(messages, prompts.answerSchema())
+                gateway.client(endpoint)
+                        .complete(messages, prompts.answerSchema())
                         .whenComplete(
                                 (reply, error) ->
-                                        handBack(session, ticketId, attempt, reply, error));
+                                        handBack(
+                                                session, ticketId, attempt, endpoint, reply,
+                                                error));
             } catch (RuntimeException e) {
-                handBack(session, ticketId, attempt, null, e);
+                handBack(session, ticketId, attempt, endpoint, null, e);
             }
-            return true;
+            return 0;
         } finally {
             restoreKey(previousKey);
         }
@@ -374,10 +464,15 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
 
     /** Runs on an I/O thread: only enqueue a mail, never touch state here. */
     private void handBack(
-            String session, String ticketId, int attempt, LlmReply reply, Throwable error) {
+            String session,
+            String ticketId,
+            int attempt,
+            int endpoint,
+            LlmReply reply,
+            Throwable error) {
         try {
             mailbox.execute(
-                    () -> onCompletion(session, ticketId, attempt, reply, error),
+                    () -> onCompletion(session, ticketId, attempt, endpoint, reply, error),
                     "llm completion for session %s",
                     session);
         } catch (RejectedExecutionException e) {
@@ -386,7 +481,12 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     }
 
     private void onCompletion(
-            String session, String ticketId, int attempt, LlmReply reply, Throwable error)
+            String session,
+            String ticketId,
+            int attempt,
+            int endpoint,
+            LlmReply reply,
+            Throwable error)
             throws Exception {
         callsInFlight--;
         Object previousKey = getCurrentKey();
@@ -401,9 +501,9 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         ticketId,
                         session);
             } else if (error != null) {
-                onFailure(session, current, unwrap(error));
+                onFailure(session, current, endpoint, unwrap(error));
             } else {
-                onReply(session, current, reply);
+                onReply(session, current, endpoint, reply);
             }
         } finally {
             restoreKey(previousKey);
@@ -411,11 +511,9 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         drainReady();
     }
 
-    private void onReply(String session, PendingTicket current, LlmReply reply) throws Exception {
-        if (limiter != null) {
-            limiter.onSuccess();
-        }
-        Ticket ticket = current.ticket();
+    private void onReply(String session, PendingTicket current, int endpoint, LlmReply reply)
+            throws Exception {
+        gateway.onReply(endpoint, System.currentTimeMillis(), reply, callsInFlight + 1);
         TriageAnswer answer;
         try {
             if (reply.content() == null) {
@@ -429,16 +527,34 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             }
             answer = answers.parse(reply.content());
         } catch (InvalidAnswerException e) {
-            emitDeadLetter(
-                    DeadLetter.ofTicket(
-                            Reason.LLM_INVALID_OUTPUT,
-                            e.getMessage(),
-                            ticket,
-                            reply.content(),
-                            now()));
-            advance(session);
+            onUnusableAnswer(session, current, reply.content(), e.getMessage());
             return;
         }
+        llmSucceeded.inc();
+        emitResult(
+                current,
+                answer,
+                reply.model(),
+                reply.promptTokens(),
+                reply.completionTokens(),
+                false);
+        if (incidentCache != null && current.turn() == 1 && !repairs.containsKey(session)) {
+            Ticket t = current.ticket();
+            incidentCache.put(
+                    IncidentCache.normalize(t.subject(), t.body()), answer, reply.model(), now());
+        }
+        advance(session);
+    }
+
+    private void emitResult(
+            PendingTicket current,
+            TriageAnswer answer,
+            String model,
+            int promptTokens,
+            int completionTokens,
+            boolean cached)
+            throws Exception {
+        Ticket ticket = current.ticket();
         long now = now();
         var result =
                 new TriageResult(
@@ -452,65 +568,119 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         answer.summary(),
                         answer.draftReply(),
                         answer.confidence(),
-                        reply.model(),
+                        model,
                         current.attempts(),
-                        reply.promptTokens(),
-                        reply.completionTokens(),
+                        promptTokens,
+                        completionTokens,
                         ticket.createdAt(),
                         now,
-                        Math.max(0, now - current.acceptedAt()));
+                        Math.max(0, now - current.acceptedAt()),
+                        cached);
         output.collect(new StreamRecord<>(result, ticket.createdAt()));
         resultsEmitted.inc();
         appendHistory(current, answer);
+    }
+
+    /**
+     * A malformed, truncated, refused or off-schema answer: one repair attempt that shows the model
+     * its answer and the problem, then the dead-letter topic with the raw answer.
+     */
+    private void onUnusableAnswer(
+            String session, PendingTicket current, String rawAnswer, String problem)
+            throws Exception {
+        llmInvalidAnswers.inc();
+        String ticketId = current.ticket().ticketId();
+        Repair earlier = repairs.get(session);
+        if (gatewaySettings.repairInvalidAnswers()
+                && (earlier == null || !earlier.ticketId().equals(ticketId))) {
+            repairs.put(session, new Repair(ticketId, rawAnswer, problem));
+            repairAttempts.inc();
+            markReady(session);
+            return;
+        }
+        String detail =
+                earlier != null && earlier.ticketId().equals(ticketId)
+                        ? problem
+                                + " (also after a repair attempt; first: "
+                                + earlier.problem()
+                                + ")"
+                        : problem;
+        emitDeadLetter(
+                DeadLetter.ofTicket(
+                        Reason.LLM_INVALID_OUTPUT, detail, current.ticket(), rawAnswer, now()));
         advance(session);
     }
 
-    private void onFailure(String session, PendingTicket current, LlmException e) throws Exception {
+    private void onFailure(String session, PendingTicket current, int endpoint, LlmException e)
+            throws Exception {
         llmFailures.inc();
-        if (limiter != null && e.status() == 429 && e.retriable()) {
-            limiter.onRateLimited(System.currentTimeMillis(), e.retryAfterMillis());
-        }
-        if (e.retriable() && current.attempts() < settings.maxAttempts()) {
-            long delay =
-                    RetryAdvice.backoffMillis(
-                            current.attempts(),
-                            e.retryAfterMillis(),
-                            settings.initialBackoff().toMillis(),
-                            settings.maxBackoff().toMillis(),
-                            settings.maxAdvisedWait().toMillis(),
-                            ThreadLocalRandom.current().nextDouble());
-            inFlightState.update(current.retryingAt(now() + delay));
-            llmRetries.inc();
-            scheduleSend(session, delay);
+        long wallClock = System.currentTimeMillis();
+        gateway.onFailure(endpoint, wallClock, e);
+        if (e.kind() == LlmException.Kind.INVALID_RESPONSE) {
+            onUnusableAnswer(session, current, e.responseBody(), e.getMessage());
             return;
         }
-        Reason reason;
-        if (e.kind() == LlmException.Kind.INVALID_RESPONSE) {
-            reason = Reason.LLM_INVALID_OUTPUT;
+        if (e.status() == 429 && e.retriable()) {
+            llmRateLimited.inc();
+        } else if (e.kind() == LlmException.Kind.TIMEOUT) {
+            llmTimeouts.inc();
         } else if (e.retriable()) {
-            reason = Reason.LLM_UNAVAILABLE;
+            llmServerErrors.inc();
         } else {
-            reason = Reason.LLM_REJECTED;
+            llmRejected.inc();
         }
+        if (!e.retriable()) {
+            if (endpoint == 0
+                    && gateway.hasFallback()
+                    && e.kind() == LlmException.Kind.HTTP_STATUS
+                    && fallbackOnly.add(session)) {
+                markReady(session); // the primary rejected it: the fallback may answer at once
+                return;
+            }
+            deadLetter(session, current, Reason.LLM_REJECTED, e, null);
+            return;
+        }
+        // An outage is the provider's fault, not the ticket's: it waits for the circuit to close
+        // instead of using up its attempts into the dead-letter topic.
+        boolean used =
+                current.attempts() >= gatewaySettings.maxAttempts()
+                        || now() - current.acceptedAt()
+                                > gatewaySettings.ticketDeadline().toMillis();
+        if (used && !gateway.outage()) {
+            deadLetter(session, current, Reason.LLM_UNAVAILABLE, e, null);
+            return;
+        }
+        long delay =
+                RetryAdvice.backoffMillis(
+                        current.attempts(),
+                        e.retryAfterMillis(),
+                        gatewaySettings.initialBackoff().toMillis(),
+                        gatewaySettings.maxBackoff().toMillis(),
+                        gatewaySettings.maxAdvisedWait().toMillis(),
+                        ThreadLocalRandom.current().nextDouble());
+        inFlightState.update(current.retryingAt(now() + delay));
+        llmRetries.inc();
+        scheduleSend(session, delay);
+    }
+
+    private void deadLetter(
+            String session, PendingTicket current, Reason reason, LlmException e, String raw)
+            throws Exception {
         String detail = e.getMessage() + " (after " + current.attempts() + " attempt(s))";
         LOG.warn(
                 "Ticket {} of session {} goes to the DLQ: {}",
                 current.ticket().ticketId(),
                 session,
                 detail);
-        emitDeadLetter(
-                DeadLetter.ofTicket(
-                        reason,
-                        detail,
-                        current.ticket(),
-                        reason == Reason.LLM_INVALID_OUTPUT ? e.responseBody() : null,
-                        now()));
+        emitDeadLetter(DeadLetter.ofTicket(reason, detail, current.ticket(), raw, now()));
         advance(session);
     }
 
     /** The session's current ticket is done: start its next waiting ticket, if any. */
     private void advance(String session) throws Exception {
         inFlightState.clear();
+        fallbackOnly.remove(session);
+        repairs.remove(session);
         WaitingQueue queue = queueState.value();
         if (queue == null || queue.isEmpty()) {
             queueState.clear();
@@ -590,8 +760,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             if (retryTimer != null) {
                 retryTimer.shutdownNow();
             }
-            if (client != null) {
-                client.close();
+            if (gateway != null) {
+                gateway.close();
             }
         } finally {
             super.close();

@@ -1,5 +1,6 @@
 package dev.triage.session;
 
+import dev.triage.config.GatewaySettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
 import dev.triage.llm.LlmClientFactory;
@@ -18,12 +19,17 @@ public class SessionTriageOperatorFactory extends AbstractStreamOperatorFactory<
     private static final long serialVersionUID = 1L;
 
     private final SessionSettings settings;
+    private final GatewaySettings gateway;
     private final PromptSettings prompts;
     private final LlmClientFactory clientFactory;
 
     public SessionTriageOperatorFactory(
-            SessionSettings settings, PromptSettings prompts, LlmClientFactory clientFactory) {
+            SessionSettings settings,
+            GatewaySettings gateway,
+            PromptSettings prompts,
+            LlmClientFactory clientFactory) {
         this.settings = settings;
+        this.gateway = gateway;
         this.prompts = prompts;
         this.clientFactory = clientFactory;
     }
@@ -32,7 +38,7 @@ public class SessionTriageOperatorFactory extends AbstractStreamOperatorFactory<
     @SuppressWarnings("unchecked")
     public <T extends StreamOperator<TriageResult>> T createStreamOperator(
             StreamOperatorParameters<TriageResult> parameters) {
-        return (T) new SessionTriageOperator(parameters, settings, prompts, clientFactory);
+        return (T) new SessionTriageOperator(parameters, settings, gateway, prompts, clientFactory);
     }
 
     @Override

@@ -28,15 +28,21 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The project's stand-in for an LLM provider: an OpenAI-compatible HTTP server ({@code POST
@@ -53,33 +59,33 @@ public final class LocalModelServer implements AutoCloseable {
     public record Options(
             String host,
             int port,
-            long latencyMs,
             String model,
-            ProviderFaults faults,
+            ProviderProfile profile,
             Consumer<JsonNode> onRequest) {
         public Options {
             if (model == null) {
                 model = "local-triage";
             }
-            if (faults == null) {
-                faults = ProviderFaults.NONE;
+            if (profile == null) {
+                profile = ProviderProfile.NONE;
             }
         }
 
         public static Options onPort(int port) {
-            return new Options("127.0.0.1", port, 0, "local-triage", ProviderFaults.NONE, null);
+            return new Options("127.0.0.1", port, "local-triage", ProviderProfile.NONE, null);
         }
 
+        /** A fixed latency, replacing the profile's. */
         public Options withLatencyMs(long ms) {
-            return new Options(host, port, ms, model, faults, onRequest);
+            return withProfile(profile.withLatency(ms, ms));
         }
 
-        public Options withFaults(ProviderFaults f) {
-            return new Options(host, port, latencyMs, model, f, onRequest);
+        public Options withProfile(ProviderProfile p) {
+            return new Options(host, port, model, p, onRequest);
         }
 
         public Options withRequestListener(Consumer<JsonNode> listener) {
-            return new Options(host, port, latencyMs, model, faults, listener);
+            return new Options(host, port, model, profile, listener);
         }
     }
 
@@ -92,15 +98,31 @@ public final class LocalModelServer implements AutoCloseable {
     private final AtomicLong rateLimited = new AtomicLong();
     private final AtomicLong serverErrors = new AtomicLong();
     private final AtomicLong permanentErrors = new AtomicLong();
-    private final ProviderFaults.RequestBucket bucket;
+    private final AtomicLong timeouts = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong truncated = new AtomicLong();
+    private final AtomicLong refusals = new AtomicLong();
+    private final AtomicLong outageRefused = new AtomicLong();
+    private final AtomicLong busy = new AtomicLong();
+    private final AtomicLong tokensCharged = new AtomicLong();
+    private final AtomicLong active = new AtomicLong();
+    private final AtomicLong outageStart = new AtomicLong(Long.MAX_VALUE);
+    private final AtomicLong outageEnd = new AtomicLong(Long.MAX_VALUE);
+    private final AtomicLong firstCompletionAfterOutage = new AtomicLong();
+    private final RateBucket requestBucket;
+    private final RateBucket tokenBucket;
     private final AtomicLong ids = new AtomicLong();
 
     private LocalModelServer(Options options) throws InterruptedException {
         this.options = options;
-        this.bucket =
-                options.faults().rpm() > 0
-                        ? new ProviderFaults.RequestBucket(options.faults().rpm())
-                        : null;
+        ProviderProfile p = options.profile();
+        this.requestBucket = p.rpm() > 0 ? new RateBucket(p.rpm()) : null;
+        this.tokenBucket = p.tpm() > 0 ? new RateBucket(p.tpm()) : null;
+        if (p.outageAfterMs() >= 0) {
+            long start = System.currentTimeMillis() + p.outageAfterMs();
+            outageStart.set(start);
+            outageEnd.set(start + p.outageMs());
+        }
         this.group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         try {
             this.channel =
@@ -157,6 +179,69 @@ public final class LocalModelServer implements AutoCloseable {
         return serverErrors.get();
     }
 
+    /** Chat requests answered 200 (including malformed, truncated and refused answers). */
+    public long completions() {
+        return completions.get();
+    }
+
+    /** Requests refused because of the outage window. */
+    public long outageRefused() {
+        return outageRefused.get();
+    }
+
+    /** Requests held without an answer (simulated timeouts). */
+    public long timeouts() {
+        return timeouts.get();
+    }
+
+    /** Answers that were malformed, truncated or refusals. */
+    public long badAnswers() {
+        return malformed.get() + truncated.get() + refusals.get();
+    }
+
+    /** Starts an outage now: every request gets the profile's outage status until it ends. */
+    public void startOutage(Duration duration) {
+        long now = System.currentTimeMillis();
+        firstCompletionAfterOutage.set(0);
+        outageEnd.set(now + duration.toMillis());
+        outageStart.set(now);
+    }
+
+    /** When the last outage ended (epoch ms), or 0 while one lasts or none has happened. */
+    public long outageEndedAt() {
+        long end = outageEnd.get();
+        return end <= System.currentTimeMillis() ? end : 0;
+    }
+
+    /** Milliseconds from the end of the last outage to the first answer after it; -1: none yet. */
+    public long recoveryMillis() {
+        long first = firstCompletionAfterOutage.get();
+        long end = outageEndedAt();
+        return first == 0 || end == 0 ? -1 : first - end;
+    }
+
+    /** The counters of {@code GET /stats}. */
+    public ObjectNode stats() {
+        ObjectNode stats = Json.object();
+        stats.put("profile", options.profile().name());
+        stats.put("requests", requests.get());
+        stats.put("completions", completions.get());
+        stats.put("errors", errors.get());
+        stats.put("rate_limited", rateLimited.get());
+        stats.put("server_errors", serverErrors.get());
+        stats.put("busy", busy.get());
+        stats.put("timeouts", timeouts.get());
+        stats.put("malformed", malformed.get());
+        stats.put("truncated", truncated.get());
+        stats.put("refusals", refusals.get());
+        stats.put("outage_refused", outageRefused.get());
+        stats.put("permanent_errors", permanentErrors.get());
+        stats.put("tokens_charged", tokensCharged.get());
+        stats.put("in_progress", active.get());
+        stats.put("recovery_ms", recoveryMillis());
+        return stats;
+    }
+
     @Override
     public void close() {
         channel.close().awaitUninterruptibly();
@@ -180,16 +265,18 @@ public final class LocalModelServer implements AutoCloseable {
                         .put("owned_by", "local");
                 send(ctx, keepAlive, HttpResponseStatus.OK, list.toString());
             } else if (req.method() == HttpMethod.GET && path.equals("/stats")) {
-                ObjectNode stats = Json.object();
-                stats.put("requests", requests.get());
-                stats.put("completions", completions.get());
-                stats.put("errors", errors.get());
-                stats.put("rate_limited", rateLimited.get());
-                stats.put("server_errors", serverErrors.get());
-                stats.put("permanent_errors", permanentErrors.get());
-                send(ctx, keepAlive, HttpResponseStatus.OK, stats.toString());
+                send(ctx, keepAlive, HttpResponseStatus.OK, stats().toString());
+            } else if (req.method() == HttpMethod.POST && path.equals("/admin/outage")) {
+                var params = new QueryStringDecoder(req.uri()).parameters();
+                long seconds = Long.parseLong(params.getOrDefault("seconds", List.of("30")).get(0));
+                startOutage(Duration.ofSeconds(seconds));
+                send(ctx, keepAlive, HttpResponseStatus.OK, "{\"outage_seconds\":" + seconds + "}");
             } else if (req.method() == HttpMethod.POST && path.equals("/v1/chat/completions")) {
-                chat(ctx, keepAlive, req.content().toString(StandardCharsets.UTF_8));
+                chat(
+                        ctx,
+                        keepAlive,
+                        req.content().toString(StandardCharsets.UTF_8),
+                        req.headers().get("Authorization"));
             } else {
                 send(
                         ctx,
@@ -199,98 +286,154 @@ public final class LocalModelServer implements AutoCloseable {
             }
         }
 
-        private void chat(ChannelHandlerContext ctx, boolean keepAlive, String body) {
+        private void chat(
+                ChannelHandlerContext ctx, boolean keepAlive, String body, String authorization) {
             requests.incrementAndGet();
-            if (refused(ctx, keepAlive)) {
+            ProviderProfile profile = options.profile();
+            long now = System.currentTimeMillis();
+            if (now >= outageStart.get() && now < outageEnd.get()) {
+                outageRefused.incrementAndGet();
+                send(
+                        ctx,
+                        keepAlive,
+                        HttpResponseStatus.valueOf(profile.outageStatus()),
+                        error("The service is temporarily unavailable.", "server_error", null));
+                return;
+            }
+            JsonNode request;
+            try {
+                request = Json.MAPPER.readTree(body);
+                if (options.onRequest() != null) {
+                    options.onRequest().accept(request);
+                }
+            } catch (Exception e) {
+                errors.incrementAndGet();
+                send(
+                        ctx,
+                        keepAlive,
+                        HttpResponseStatus.BAD_REQUEST,
+                        error(
+                                "could not parse the request: " + e.getMessage(),
+                                "invalid_request_error",
+                                null));
+                return;
+            }
+            if (refused(ctx, keepAlive, request, body.length(), authorization)) {
+                return;
+            }
+            if (ProviderProfile.chance(profile.timeoutRate())) {
+                timeouts.incrementAndGet(); // hold it: the client's timeout has to fire
                 return;
             }
             HttpResponseStatus status;
             String response;
             try {
-                JsonNode request = Json.MAPPER.readTree(body);
-                if (options.onRequest() != null) {
-                    options.onRequest().accept(request);
-                }
-                JsonNode messages = request.path("messages");
-                if (!messages.isArray() || messages.isEmpty()) {
-                    throw new BadRequest("'messages' must be a non-empty array");
-                }
-                String lastUser = null;
-                String system = null;
-                int assistantTurns = 0;
-                for (JsonNode m : messages) {
-                    String role = m.path("role").asText();
-                    switch (role) {
-                        case "system" -> system = m.path("content").asText();
-                        case "user" -> lastUser = m.path("content").asText();
-                        case "assistant" -> assistantTurns++;
-                        default -> throw new BadRequest("unknown role '" + role + "'");
-                    }
-                }
-                if (lastUser == null) {
-                    throw new BadRequest("no user message");
-                }
-                if (lastUser.contains("[[simulate:400]]")) {
-                    throw new BadRequest("simulated bad request");
-                }
-                String content;
-                if (lastUser.contains("[[simulate:invalid-json]]")) {
-                    content = "{\"category\": \"billing\", \"priority\": ";
-                } else {
-                    content =
-                            RuleBasedTriager.triage(
-                                            allowedCategories(request),
-                                            system,
-                                            lastUser,
-                                            assistantTurns)
-                                    .toString();
-                }
+                String content = answer(request);
                 response = completion(request, body.length(), content);
                 status = HttpResponseStatus.OK;
-                completions.incrementAndGet();
             } catch (BadRequest e) {
                 status = HttpResponseStatus.BAD_REQUEST;
                 response = error(e.getMessage(), "invalid_request_error", null);
                 errors.incrementAndGet();
-            } catch (Exception e) {
-                status = HttpResponseStatus.BAD_REQUEST;
-                response =
-                        error(
-                                "could not parse the request: " + e.getMessage(),
-                                "invalid_request_error",
-                                null);
-                errors.incrementAndGet();
             }
             HttpResponseStatus finalStatus = status;
             String finalResponse = response;
-            if (options.latencyMs() > 0) {
-                ctx.executor()
-                        .schedule(
-                                () -> send(ctx, keepAlive, finalStatus, finalResponse, Map.of()),
-                                options.latencyMs(),
-                                TimeUnit.MILLISECONDS);
+            Map<String, String> headers = rateLimitHeaders();
+            long latency = profile.sampleLatencyMs();
+            active.incrementAndGet();
+            Runnable reply =
+                    () -> {
+                        active.decrementAndGet();
+                        if (finalStatus == HttpResponseStatus.OK) {
+                            completions.incrementAndGet();
+                            long t = System.currentTimeMillis();
+                            if (t >= outageEnd.get()) {
+                                firstCompletionAfterOutage.compareAndSet(0, t);
+                            }
+                        }
+                        send(ctx, keepAlive, finalStatus, finalResponse, headers);
+                    };
+            if (latency > 0) {
+                ctx.executor().schedule(reply, latency, TimeUnit.MILLISECONDS);
             } else {
-                send(ctx, keepAlive, finalStatus, finalResponse, Map.of());
+                reply.run();
             }
         }
 
-        /** Applies the configured provider faults; true when the request was refused. */
-        private boolean refused(ChannelHandlerContext ctx, boolean keepAlive) {
-            ProviderFaults faults = options.faults();
-            if ("401".equals(faults.permanent())) {
+        /** The model's answer, or one of the profile's bad answers. */
+        private String answer(JsonNode request) throws BadRequest {
+            JsonNode messages = request.path("messages");
+            if (!messages.isArray() || messages.isEmpty()) {
+                throw new BadRequest("'messages' must be a non-empty array");
+            }
+            String lastUser = null;
+            String system = null;
+            int assistantTurns = 0;
+            for (JsonNode m : messages) {
+                String role = m.path("role").asText();
+                switch (role) {
+                    case "system" -> system = m.path("content").asText();
+                    case "user" -> lastUser = m.path("content").asText();
+                    case "assistant" -> assistantTurns++;
+                    default -> throw new BadRequest("unknown role '" + role + "'");
+                }
+            }
+            if (lastUser == null) {
+                throw new BadRequest("no user message");
+            }
+            if (lastUser.contains("[[simulate:400]]")) {
+                throw new BadRequest("simulated bad request");
+            }
+            ProviderProfile profile = options.profile();
+            if (lastUser.contains("[[simulate:invalid-json]]")
+                    || ProviderProfile.chance(profile.malformedRate())) {
+                malformed.incrementAndGet();
+                return "{\"category\": \"billing\", \"priority\": ";
+            }
+            String content =
+                    RuleBasedTriager.triage(
+                                    allowedCategories(request, system),
+                                    system,
+                                    lastUser,
+                                    assistantTurns)
+                            .toString();
+            if (ProviderProfile.chance(profile.truncatedRate())) {
+                truncated.incrementAndGet();
+                return TRUNCATED + content.substring(0, content.length() / 2);
+            }
+            if (ProviderProfile.chance(profile.refusalRate())) {
+                refusals.incrementAndGet();
+                return REFUSED;
+            }
+            return content;
+        }
+
+        /** Applies the profile's limits and faults; true when the request was refused. */
+        private boolean refused(
+                ChannelHandlerContext ctx,
+                boolean keepAlive,
+                JsonNode request,
+                int requestChars,
+                String authorization) {
+            ProviderProfile p = options.profile();
+            if ("401".equals(p.permanent())) {
                 permanentErrors.incrementAndGet();
+                // Like some real providers, the message echoes the key it got.
+                String key =
+                        authorization == null
+                                ? "(none)"
+                                : authorization.replaceFirst("^Bearer ", "");
                 send(
                         ctx,
                         keepAlive,
                         HttpResponseStatus.UNAUTHORIZED,
                         error(
-                                "Incorrect API key provided.",
+                                "Incorrect API key provided: " + key + ".",
                                 "invalid_request_error",
-                                "invalid_api_key"),
-                        Map.of());
+                                "invalid_api_key"));
                 return true;
             }
-            if ("quota".equals(faults.permanent())) {
+            if ("quota".equals(p.permanent())) {
                 permanentErrors.incrementAndGet();
                 send(
                         ctx,
@@ -299,35 +442,53 @@ public final class LocalModelServer implements AutoCloseable {
                         error(
                                 "You exceeded your current quota.",
                                 "insufficient_quota",
-                                "insufficient_quota"),
-                        Map.of());
+                                "insufficient_quota"));
                 return true;
             }
-            if (bucket != null) {
-                long waitMs = bucket.tryTake();
-                if (waitMs > 0) {
-                    rateLimited.incrementAndGet();
-                    Map<String, String> headers = new java.util.LinkedHashMap<>();
-                    if (faults.rateLimitHeaders()) {
-                        headers.put("retry-after", String.valueOf((waitMs + 999) / 1000));
-                        headers.put("retry-after-ms", String.valueOf(waitMs));
-                        headers.put("x-ratelimit-limit-requests", String.valueOf(faults.rpm()));
-                        headers.put("x-ratelimit-remaining-requests", "0");
-                        headers.put("x-ratelimit-reset-requests", waitMs + "ms");
-                    }
-                    send(
-                            ctx,
-                            keepAlive,
-                            HttpResponseStatus.TOO_MANY_REQUESTS,
-                            error(
-                                    "Rate limit reached for requests.",
-                                    "requests",
-                                    "rate_limit_exceeded"),
-                            headers);
-                    return true;
+            long waitMs = requestBucket == null ? 0 : requestBucket.tryTake(1);
+            String limited = "requests";
+            if (waitMs == 0 && tokenBucket != null) {
+                int maxTokens =
+                        request.path("max_tokens")
+                                .asInt(request.path("max_completion_tokens").asInt(0));
+                int cost = requestChars / 4 + maxTokens;
+                waitMs = tokenBucket.tryTake(cost);
+                limited = "tokens";
+                if (waitMs == 0) {
+                    tokensCharged.addAndGet(cost);
+                } else if (requestBucket != null) {
+                    requestBucket.giveBack(1);
                 }
             }
-            if (faults.serverError()) {
+            if (waitMs > 0) {
+                rateLimited.incrementAndGet();
+                Map<String, String> headers = new LinkedHashMap<>();
+                if (p.rateLimitHeaders()) {
+                    headers.put("retry-after", String.valueOf((waitMs + 999) / 1000));
+                    headers.put("retry-after-ms", String.valueOf(waitMs));
+                    headers.putAll(rateLimitHeaders());
+                }
+                send(
+                        ctx,
+                        keepAlive,
+                        HttpResponseStatus.TOO_MANY_REQUESTS,
+                        error(
+                                "Rate limit reached for " + limited + ".",
+                                limited,
+                                "rate_limit_exceeded"),
+                        headers);
+                return true;
+            }
+            if (p.maxConcurrency() > 0 && active.get() >= p.maxConcurrency()) {
+                busy.incrementAndGet();
+                send(
+                        ctx,
+                        keepAlive,
+                        HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        error("server busy, please try again.", "server_error", null));
+                return true;
+            }
+            if (ProviderProfile.chance(p.serverErrorRate())) {
                 serverErrors.incrementAndGet();
                 HttpResponseStatus[] choices = {
                     HttpResponseStatus.INTERNAL_SERVER_ERROR,
@@ -337,17 +498,37 @@ public final class LocalModelServer implements AutoCloseable {
                 send(
                         ctx,
                         keepAlive,
-                        choices[
-                                java.util.concurrent.ThreadLocalRandom.current()
-                                        .nextInt(choices.length)],
+                        choices[ThreadLocalRandom.current().nextInt(choices.length)],
                         error(
                                 "The server had an error while processing your request.",
                                 "server_error",
-                                null),
-                        Map.of());
+                                null));
                 return true;
             }
             return false;
+        }
+
+        /** OpenAI-style x-ratelimit-* headers, when the profile has limits and sends headers. */
+        private Map<String, String> rateLimitHeaders() {
+            ProviderProfile p = options.profile();
+            Map<String, String> headers = new LinkedHashMap<>();
+            if (!p.rateLimitHeaders()) {
+                return headers;
+            }
+            if (requestBucket != null) {
+                headers.put("x-ratelimit-limit-requests", String.valueOf(p.rpm()));
+                headers.put(
+                        "x-ratelimit-remaining-requests",
+                        String.valueOf(requestBucket.remaining()));
+                headers.put("x-ratelimit-reset-requests", requestBucket.resetMillis() + "ms");
+            }
+            if (tokenBucket != null) {
+                headers.put("x-ratelimit-limit-tokens", String.valueOf(p.tpm()));
+                headers.put(
+                        "x-ratelimit-remaining-tokens", String.valueOf(tokenBucket.remaining()));
+                headers.put("x-ratelimit-reset-tokens", tokenBucket.resetMillis() + "ms");
+            }
+            return headers;
         }
 
         private String completion(JsonNode request, int requestChars, String content) {
@@ -358,11 +539,19 @@ public final class LocalModelServer implements AutoCloseable {
             root.put("model", request.path("model").asText(options.model()));
             ObjectNode choice = root.putArray("choices").addObject();
             choice.put("index", 0);
-            choice.putObject("message")
-                    .put("role", "assistant")
-                    .put("content", content)
-                    .putNull("refusal");
-            choice.put("finish_reason", "stop");
+            ObjectNode message = choice.putObject("message").put("role", "assistant");
+            String finish = "stop";
+            if (content.equals(REFUSED)) {
+                message.putNull("content").put("refusal", "I'm sorry, I can't help with that.");
+                content = "";
+            } else if (content.startsWith(TRUNCATED)) {
+                content = content.substring(TRUNCATED.length());
+                message.put("content", content).putNull("refusal");
+                finish = "length";
+            } else {
+                message.put("content", content).putNull("refusal");
+            }
+            choice.put("finish_reason", finish);
             int prompt = Math.max(1, requestChars / 4);
             int completion = Math.max(1, content.length() / 4);
             root.putObject("usage")
@@ -372,7 +561,7 @@ public final class LocalModelServer implements AutoCloseable {
             return root.toString();
         }
 
-        private List<String> allowedCategories(JsonNode request) {
+        private List<String> allowedCategories(JsonNode request, String system) {
             JsonNode values =
                     request.path("response_format")
                             .path("json_schema")
@@ -384,6 +573,13 @@ public final class LocalModelServer implements AutoCloseable {
             if (values.isArray()) {
                 values.forEach(v -> out.add(v.asText()));
             }
+            if (out.isEmpty() && system != null) {
+                // json_object and prompt-only requests: the prompt lists the categories.
+                Matcher m = CATEGORY_LINE.matcher(system);
+                while (m.find()) {
+                    out.add(m.group(1));
+                }
+            }
             if (out.isEmpty()) {
                 out.addAll(List.of("billing", "technical", "account", "shipping", "other"));
             }
@@ -393,6 +589,61 @@ public final class LocalModelServer implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
+        }
+    }
+
+    private static final String TRUNCATED = "\u0000truncated\u0000";
+    private static final String REFUSED = "\u0000refused\u0000";
+    private static final Pattern CATEGORY_LINE = Pattern.compile("(?m)^- ([A-Za-z0-9_-]+): ");
+
+    /**
+     * A token bucket for a per-minute limit: refills limit/60 per second and holds at most ten
+     * seconds' worth, so bursts are cut the way providers enforce per-minute limits over short
+     * windows.
+     */
+    static final class RateBucket {
+        private final double perMilli;
+        private final double capacity;
+        private double tokens;
+        private long last;
+
+        RateBucket(int perMinute) {
+            this.perMilli = perMinute / 60_000.0;
+            this.capacity = Math.max(1.0, perMinute / 6.0);
+            this.tokens = capacity;
+            this.last = System.currentTimeMillis();
+        }
+
+        /** Takes {@code n}, or returns the milliseconds until they are available. */
+        synchronized long tryTake(double n) {
+            refill();
+            double need = Math.min(n, capacity);
+            if (tokens >= need) {
+                tokens -= need;
+                return 0;
+            }
+            return Math.max(1, (long) Math.ceil((need - tokens) / perMilli));
+        }
+
+        synchronized void giveBack(double n) {
+            tokens = Math.min(capacity, tokens + n);
+        }
+
+        synchronized long remaining() {
+            refill();
+            return (long) Math.floor(tokens);
+        }
+
+        /** Milliseconds until the bucket is full again (OpenAI's x-ratelimit-reset-*). */
+        synchronized long resetMillis() {
+            refill();
+            return (long) Math.ceil((capacity - tokens) / perMilli);
+        }
+
+        private void refill() {
+            long now = System.currentTimeMillis();
+            tokens = Math.min(capacity, tokens + (now - last) * perMilli);
+            last = now;
         }
     }
 

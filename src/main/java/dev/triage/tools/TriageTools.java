@@ -52,30 +52,37 @@ public final class TriageTools {
         int port;
 
         @Option(
-                names = "--latency-ms",
-                defaultValue = "0",
-                description = "Added latency per answer.")
-        long latencyMs;
+                names = "--profile",
+                description =
+                        "A provider profile: a shipped one (openai-tier1, azure-openai, vllm,"
+                                + " ollama, flaky, outage-30s) or a YAML file. Flags below override"
+                                + " it.")
+        String profile;
+
+        @Option(names = "--latency-ms", description = "Fixed latency per answer.")
+        Long latencyMs;
+
+        @Option(names = "--latency-p99-ms", description = "With --latency-ms as the median.")
+        Long latencyP99Ms;
 
         @Option(names = "--model", defaultValue = "local-triage")
         String model;
 
-        @Option(
-                names = "--rpm",
-                defaultValue = "0",
-                description = "Requests per minute before 429s (0: no limit).")
-        int rpm;
+        @Option(names = "--rpm", description = "Requests per minute before 429s (0: no limit).")
+        Integer rpm;
+
+        @Option(names = "--tpm", description = "Tokens per minute before 429s (0: no limit).")
+        Integer tpm;
 
         @Option(
                 names = "--no-rate-limit-headers",
-                description = "429s without Retry-After and x-ratelimit-* headers.")
+                description = "429s without Retry-After and x-ratelimit-* headers (vLLM-like).")
         boolean noRateLimitHeaders;
 
         @Option(
                 names = "--server-error-rate",
-                defaultValue = "0",
                 description = "Share of requests answered 500/502/503.")
-        double serverErrorRate;
+        Double serverErrorRate;
 
         @Option(
                 names = "--fail-permanently",
@@ -84,22 +91,38 @@ public final class TriageTools {
 
         @Override
         public Integer call() throws Exception {
+            ProviderProfile p =
+                    profile == null ? ProviderProfile.NONE : ProviderProfile.load(profile);
+            if (latencyMs != null) {
+                p = p.withLatency(latencyMs, latencyP99Ms == null ? latencyMs : latencyP99Ms);
+            }
+            if (rpm != null || tpm != null || noRateLimitHeaders) {
+                p =
+                        p.withRateLimits(
+                                rpm == null ? p.rpm() : rpm,
+                                tpm == null ? p.tpm() : tpm,
+                                !noRateLimitHeaders && p.rateLimitHeaders());
+            }
+            if (serverErrorRate != null) {
+                p =
+                        p.withFaultRates(
+                                serverErrorRate,
+                                p.timeoutRate(),
+                                p.malformedRate(),
+                                p.truncatedRate(),
+                                p.refusalRate());
+            }
+            if (permanent != null) {
+                p = p.withPermanentFailure(permanent);
+            }
             var server =
                     LocalModelServer.start(
-                            new LocalModelServer.Options(
-                                    host,
-                                    port,
-                                    latencyMs,
-                                    model,
-                                    new ProviderFaults(
-                                            rpm, !noRateLimitHeaders, serverErrorRate, permanent),
-                                    null));
+                            new LocalModelServer.Options(host, port, model, p, null));
             System.out.println(
                     "Local model server listening on "
                             + server.baseUrl()
-                            + " (latency "
-                            + latencyMs
-                            + " ms)");
+                            + ", provider profile: "
+                            + p.describe());
             CountDownLatch stop = new CountDownLatch(1);
             Runtime.getRuntime()
                     .addShutdownHook(

@@ -3,7 +3,7 @@ package dev.triage.job;
 import static dev.triage.config.TriageOptions.MAX_BODY_BYTES;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.config.LlmSettings;
+import dev.triage.config.GatewaySettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
 import dev.triage.llm.OpenAiChatClient;
@@ -96,8 +96,9 @@ class FailoverITCase {
                     KafkaConnectors.deadLetterSink(settings),
                     settings.get(MAX_BODY_BYTES),
                     SessionSettings.from(settings),
+                    GatewaySettings.from(settings),
                     PromptSettings.from(settings),
-                    OpenAiChatClient.factory(LlmSettings.from(settings)));
+                    OpenAiChatClient.FACTORY);
             JobClient job = env.executeAsync("failover-it");
             waitUntilRunning(job);
 

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.triage.records.Json;
 import dev.triage.testing.TriageStack;
 import dev.triage.tools.OutputVerifier;
-import dev.triage.tools.ProviderFaults;
+import dev.triage.tools.ProviderProfile;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.configuration.Configuration;
@@ -41,7 +41,8 @@ class ProviderFaultsITCase {
     void transientServerErrorsAreRetriedAndNeverReachTheDeadLetterQueue() throws Exception {
         // 20% of answers are 500, 502 or 503. (A request-rate limit needs the job-wide rate
         // limiter of the next step: without it a 429 storm exhausts the retry budget.)
-        try (TriageStack stack = TriageStack.start(20, new ProviderFaults(0, true, 0.2, null))) {
+        try (TriageStack stack =
+                TriageStack.start(20, ProviderProfile.NONE.withFaultRates(0.2, 0, 0, 0, 0))) {
             List<String> sessions = sessions("T", 60);
             JobClient job = run(stack, "llm.max-attempts: 12");
             stack.produce(TriageStack.turns(sessions, 1, 10));
@@ -72,7 +73,8 @@ class ProviderFaultsITCase {
         int rpm = 3000; // 50 requests a second, for the provider and for the whole job
         int sessions = 500;
         int tickets = sessions * 2;
-        try (TriageStack stack = TriageStack.start(20, new ProviderFaults(rpm, true, 0, null))) {
+        try (TriageStack stack =
+                TriageStack.start(20, ProviderProfile.NONE.withRateLimits(rpm, 0, true))) {
             JobClient job = run(stack, "llm.rate-limit.requests-per-minute: " + rpm);
             stack.produce(TriageStack.turns(sessions("L", sessions), 1, 2));
             List<String> results = stack.results(tickets, Duration.ofMinutes(3));
@@ -105,7 +107,8 @@ class ProviderFaultsITCase {
 
     @Test
     void aRejectedKeyGivesOneClearDeadLetterPerTicketAndNoRetries() throws Exception {
-        try (TriageStack stack = TriageStack.start(0, new ProviderFaults(0, true, 0, "401"))) {
+        try (TriageStack stack =
+                TriageStack.start(0, ProviderProfile.NONE.withPermanentFailure("401"))) {
             JobClient job = run(stack);
             stack.produce(TriageStack.turns(sessions("K", 10), 1, 3));
             List<String> dead = stack.kafka.readCommitted("triage-dlq", 30, Duration.ofMinutes(2));
@@ -128,7 +131,8 @@ class ProviderFaultsITCase {
 
     @Test
     void exhaustedQuotaIsNotMistakenForARateLimit() throws Exception {
-        try (TriageStack stack = TriageStack.start(0, new ProviderFaults(0, true, 0, "quota"))) {
+        try (TriageStack stack =
+                TriageStack.start(0, ProviderProfile.NONE.withPermanentFailure("quota"))) {
             JobClient job = run(stack);
             stack.produce(TriageStack.turns(sessions("Q", 5), 1, 2));
             List<String> dead = stack.kafka.readCommitted("triage-dlq", 10, Duration.ofMinutes(2));

@@ -3,6 +3,8 @@ package dev.triage.llm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.triage.config.EndpointOptions.Auth;
+import dev.triage.config.EndpointOptions.StructuredOutput;
 import dev.triage.config.LlmSettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.records.Json;
@@ -32,6 +34,9 @@ class OpenAiChatClientTest {
     private final AtomicReference<String> requestBody = new AtomicReference<>();
     private final AtomicReference<String> authorization = new AtomicReference<>();
     private final AtomicReference<String> path = new AtomicReference<>();
+    private final AtomicReference<String> apiKeyHeader = new AtomicReference<>();
+    private final AtomicReference<String> query = new AtomicReference<>();
+    private volatile boolean hang;
     private volatile int status = 200;
     private volatile String response;
     private volatile Map<String, String> responseHeaders = Map.of();
@@ -49,6 +54,11 @@ class OpenAiChatClientTest {
                 exchange -> {
                     path.set(exchange.getRequestURI().getPath());
                     authorization.set(exchange.getRequestHeaders().getFirst("Authorization"));
+                    apiKeyHeader.set(exchange.getRequestHeaders().getFirst("api-key"));
+                    query.set(exchange.getRequestURI().getQuery());
+                    if (hang) {
+                        return; // never answer: the client's timeout must fire
+                    }
                     requestBody.set(
                             new String(
                                     exchange.getRequestBody().readAllBytes(),
@@ -68,17 +78,40 @@ class OpenAiChatClientTest {
     }
 
     private OpenAiChatClient client(String maxTokensField, String key) {
-        var settings =
-                new LlmSettings(
+        return new OpenAiChatClient(
+                settings(
                         "http://127.0.0.1:" + server.getAddress().getPort() + "/v1/",
-                        "gpt-test",
-                        "UNUSED",
-                        0.0,
-                        300,
+                        Auth.BEARER,
+                        "",
+                        StructuredOutput.JSON_SCHEMA,
                         maxTokensField,
-                        Duration.ofSeconds(5),
-                        Duration.ofSeconds(2));
-        return new OpenAiChatClient(settings, key);
+                        Duration.ofSeconds(5)),
+                key);
+    }
+
+    static LlmSettings settings(
+            String baseUrl,
+            Auth auth,
+            String apiVersion,
+            StructuredOutput mode,
+            String maxTokensField,
+            Duration timeout) {
+        return new LlmSettings(
+                "primary",
+                baseUrl,
+                "gpt-test",
+                "UNUSED",
+                "",
+                auth,
+                apiVersion,
+                mode,
+                maxTokensField,
+                0,
+                0,
+                0.0,
+                300,
+                timeout,
+                Duration.ofSeconds(2));
     }
 
     private List<ChatMessage> messages() {
@@ -211,15 +244,13 @@ class OpenAiChatClientTest {
             closedPort = s.getLocalPort();
         }
         var settings =
-                new LlmSettings(
+                settings(
                         "http://127.0.0.1:" + closedPort + "/v1",
-                        "m",
-                        "K",
-                        0,
-                        10,
+                        Auth.BEARER,
+                        "",
+                        StructuredOutput.JSON_SCHEMA,
                         "max_tokens",
-                        Duration.ofSeconds(2),
-                        Duration.ofSeconds(1));
+                        Duration.ofSeconds(2));
         try (var client = new OpenAiChatClient(settings, "sk-secret")) {
             Throwable t = catchThrowable(() -> client.complete(messages(), null).join());
             LlmException e = (LlmException) ((CompletionException) t).getCause();
@@ -227,6 +258,111 @@ class OpenAiChatClientTest {
             assertThat(e.retriable()).isTrue();
             assertThat(e.getMessage()).doesNotContain("sk-secret");
         }
+    }
+
+    @Test
+    void azureGetsItsApiKeyHeaderAndApiVersionOnTheDeploymentPath() throws Exception {
+        response = completion("{}", "stop");
+        String base =
+                "http://127.0.0.1:"
+                        + server.getAddress().getPort()
+                        + "/openai/deployments/triage-4o";
+        try (var client =
+                new OpenAiChatClient(
+                        settings(
+                                base,
+                                Auth.API_KEY,
+                                "2024-10-21",
+                                StructuredOutput.JSON_SCHEMA,
+                                "max_tokens",
+                                Duration.ofSeconds(5)),
+                        "azure-key")) {
+            client.complete(messages(), prompts.answerSchema()).get();
+        }
+        assertThat(path.get()).isEqualTo("/openai/deployments/triage-4o/chat/completions");
+        assertThat(query.get()).isEqualTo("api-version=2024-10-21");
+        assertThat(apiKeyHeader.get()).isEqualTo("azure-key");
+        assertThat(authorization.get()).isNull();
+    }
+
+    @Test
+    void jsonObjectAndPromptModesPutTheSchemaIntoTheSystemMessage() throws Exception {
+        response = completion("{}", "stop");
+        for (StructuredOutput mode :
+                List.of(StructuredOutput.JSON_OBJECT, StructuredOutput.PROMPT)) {
+            try (var client =
+                    new OpenAiChatClient(
+                            settings(
+                                    "http://127.0.0.1:" + server.getAddress().getPort() + "/v1",
+                                    Auth.NONE,
+                                    "",
+                                    mode,
+                                    "max_tokens",
+                                    Duration.ofSeconds(5)),
+                            "unused-key")) {
+                client.complete(messages(), prompts.answerSchema()).get();
+            }
+            JsonNode body = Json.MAPPER.readTree(requestBody.get());
+            assertThat(authorization.get()).as("auth NONE sends no key").isNull();
+            assertThat(body.at("/messages/0/content").asText())
+                    .as(mode.name())
+                    .contains("JSON schema")
+                    .contains("\"enum\":[\"billing\",\"other\"]");
+            if (mode == StructuredOutput.JSON_OBJECT) {
+                assertThat(body.at("/response_format/type").asText()).isEqualTo("json_object");
+            } else {
+                assertThat(body.has("response_format")).isFalse();
+            }
+        }
+    }
+
+    @Test
+    void rateLimitHeadersOfASuccessfulAnswerAreRead() throws Exception {
+        response = completion("{}", "stop");
+        responseHeaders =
+                Map.of(
+                        "x-ratelimit-limit-requests", "600",
+                        "x-ratelimit-remaining-requests", "0",
+                        "x-ratelimit-reset-requests", "1.5s",
+                        "x-ratelimit-remaining-tokens", "149000");
+        LlmReply reply;
+        try (var client = client("max_tokens", null)) {
+            reply = client.complete(messages(), prompts.answerSchema()).get();
+        }
+        assertThat(reply.rateLimit().limitRequests()).isEqualTo(600);
+        assertThat(reply.rateLimit().remainingTokens()).isEqualTo(149000);
+        assertThat(reply.rateLimit().exhaustedForMillis()).isEqualTo(1500);
+    }
+
+    @Test
+    void aSlowServerIsARetriableTimeout() throws Exception {
+        hang = true;
+        try (var client =
+                new OpenAiChatClient(
+                        settings(
+                                "http://127.0.0.1:" + server.getAddress().getPort() + "/v1",
+                                Auth.BEARER,
+                                "",
+                                StructuredOutput.JSON_SCHEMA,
+                                "max_tokens",
+                                Duration.ofMillis(300)),
+                        "sk-secret")) {
+            Throwable t = catchThrowable(() -> client.complete(messages(), null).join());
+            LlmException e = (LlmException) t.getCause();
+            assertThat(e.kind()).isEqualTo(LlmException.Kind.TIMEOUT);
+            assertThat(e.retriable()).isTrue();
+        }
+    }
+
+    @Test
+    void aKeyEchoedByTheServerIsRedacted() {
+        assertFailure(
+                401,
+                "{\"error\":{\"message\":\"Incorrect API key provided: sk-secret.\","
+                        + "\"code\":\"invalid_api_key\"}}",
+                LlmException.Kind.HTTP_STATUS,
+                false,
+                "Incorrect API key provided: [redacted]");
     }
 
     private void assertFailure(
@@ -240,6 +376,7 @@ class OpenAiChatClientTest {
             assertThat(e.kind()).as("kind for %s", code).isEqualTo(kind);
             assertThat(e.retriable()).as("retriable for %s %s", code, body).isEqualTo(retriable);
             assertThat(e.getMessage()).contains(message).doesNotContain("sk-secret");
+            assertThat(String.valueOf(e.responseBody())).doesNotContain("sk-secret");
         }
     }
 

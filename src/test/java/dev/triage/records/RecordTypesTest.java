@@ -40,7 +40,8 @@ class RecordTypesTest {
                         5,
                         1L,
                         2L,
-                        3L));
+                        3L,
+                        true));
         assertRoundTrip(
                 DeadLetter.class,
                 new DeadLetter(
@@ -78,7 +79,8 @@ class RecordTypesTest {
                                         5,
                                         0L,
                                         1000L,
-                                        3L)));
+                                        3L,
+                                        false)));
         assertThat(json.fieldNames())
                 .toIterable()
                 .containsExactlyInAnyOrder(
@@ -97,6 +99,7 @@ class RecordTypesTest {
                         "usage",
                         "created_at",
                         "triaged_at",
+                        "cached",
                         "latency_ms");
         assertThat(json.at("/usage/prompt_tokens").asInt()).isEqualTo(10);
         assertThat(json.get("triaged_at").asText()).isEqualTo("1970-01-01T00:00:01Z");

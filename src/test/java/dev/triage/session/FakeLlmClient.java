@@ -53,6 +53,13 @@ final class FakeLlmClient implements LlmClient {
             }
         }
 
+        void reply(LlmReply reply) {
+            if (settled.compareAndSet(false, true)) {
+                clientInFlight.decrementAndGet();
+                future.complete(reply);
+            }
+        }
+
         void fail(int status, boolean retriable) {
             if (settled.compareAndSet(false, true)) {
                 clientInFlight.decrementAndGet();
@@ -71,9 +78,12 @@ final class FakeLlmClient implements LlmClient {
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger maxInFlight = new AtomicInteger();
 
+    /** One fake per endpoint: {@code id} for the primary, {@code id + "/fallback"} for it. */
     static LlmClientFactory factory(String id) {
         INSTANCES.put(id, new FakeLlmClient());
-        return () -> INSTANCES.get(id);
+        INSTANCES.put(id + "/fallback", new FakeLlmClient());
+        return endpoint ->
+                INSTANCES.get(endpoint.name().equals("fallback") ? id + "/fallback" : id);
     }
 
     static FakeLlmClient get(String id) {

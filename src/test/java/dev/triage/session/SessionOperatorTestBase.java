@@ -1,5 +1,8 @@
 package dev.triage.session;
 
+import dev.triage.config.EndpointOptions;
+import dev.triage.config.GatewaySettings;
+import dev.triage.config.LlmSettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
 import dev.triage.llm.TriageAnswer;
@@ -70,19 +73,60 @@ abstract class SessionOperatorTestBase {
     // ------------------------------------------------------------------ fixtures
 
     protected static SessionSettings settings(int maxInFlight) {
-        return new SessionSettings(
-                maxInFlight,
-                4,
-                4000,
-                10,
-                Duration.ofHours(1),
+        return new SessionSettings(maxInFlight, 0, 4, 4000, 10, Duration.ofHours(1));
+    }
+
+    /** An endpoint as the fake client sees it (only the name matters to it). */
+    protected static LlmSettings endpoint(String name, int rpm) {
+        return new LlmSettings(
+                name,
+                "http://fake/" + name,
+                "fake",
+                "",
+                "",
+                EndpointOptions.Auth.NONE,
+                "",
+                EndpointOptions.StructuredOutput.JSON_SCHEMA,
+                "max_tokens",
+                rpm,
+                0,
+                0.0,
+                100,
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(1));
+    }
+
+    /** Three attempts, fast backoff, a circuit that opens after 4 of 8 calls failed. */
+    protected static GatewaySettings gateway(boolean withFallback, boolean incidentCache) {
+        List<LlmSettings> endpoints =
+                withFallback
+                        ? List.of(endpoint("primary", 0), endpoint("fallback", 0))
+                        : List.of(endpoint("primary", 0));
+        return new GatewaySettings(
+                endpoints,
                 3,
+                Duration.ofMinutes(15),
                 Duration.ofMillis(10),
                 Duration.ofMillis(50),
                 Duration.ofMillis(200),
-                0,
-                0,
+                true,
+                0.5,
+                8,
+                Duration.ofMillis(100),
+                Duration.ofMillis(400),
+                false,
+                1,
+                incidentCache,
+                Duration.ofMinutes(1),
                 100);
+    }
+
+    /** The gateway settings {@link #open} uses; tests may replace them before opening. */
+    protected static GatewaySettings gatewaySettings = gateway(false, false);
+
+    @org.junit.jupiter.api.BeforeEach
+    void defaultGateway() {
+        gatewaySettings = gateway(false, false);
     }
 
     protected KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
@@ -95,7 +139,7 @@ abstract class SessionOperatorTestBase {
         var h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new SessionTriageOperatorFactory(
-                                settings, PROMPTS, FakeLlmClient.factory(id)),
+                                settings, gatewaySettings, PROMPTS, FakeLlmClient.factory(id)),
                         Ticket::sessionId,
                         Types.STRING);
         h.setStateTtlProcessingTime(ttlClock);

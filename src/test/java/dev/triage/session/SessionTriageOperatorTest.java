@@ -105,7 +105,8 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
     }
 
     @Test
-    void invalidAnswerGoesToTheDeadLetterQueueAndTheSessionMovesOn() throws Exception {
+    void anInvalidAnswerGetsOneRepairAttemptThenTheDeadLetterQueueAndTheSessionMovesOn()
+            throws Exception {
         harness = open(settings(8), null);
         harness.processElement(record(ticket("S-1", "T-1", "first")));
         harness.processElement(record(ticket("S-1", "T-2", "second")));
@@ -113,16 +114,45 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
         llm.calls.get(0).answerRaw("{\"category\":\"astrology\"}");
         runMailsUntil(() -> llm.calls.size() == 2);
 
+        // The repair attempt shows the model its answer and what is wrong with it.
+        FakeLlmClient.Call repair = llm.calls.get(1);
+        assertThat(repair.messages().get(repair.messages().size() - 2).content())
+                .contains("astrology");
+        assertThat(repair.lastUserMessage()).contains("could not be used").contains("astrology");
+        assertThat(deadLetters()).isEmpty();
+        repair.answerRaw("{\"category\": \"billing\", \"priority\": ");
+        runMailsUntil(() -> llm.calls.size() == 3);
+
         List<DeadLetter> dlq = deadLetters();
         assertThat(dlq).hasSize(1);
         assertThat(dlq.get(0).reason()).isEqualTo("llm_invalid_output");
         assertThat(dlq.get(0).ticketId()).isEqualTo("T-1");
+        assertThat(dlq.get(0).detail()).contains("not valid JSON").contains("repair");
         assertThat(dlq.get(0).payload()).contains("\"body\":\"first\"");
-        assertThat(dlq.get(0).llmOutput()).contains("astrology");
+        assertThat(dlq.get(0).llmOutput()).contains("\"priority\": ");
 
-        llm.calls.get(1).answer(answer("other", "ok"));
+        llm.calls.get(2).answer(answer("other", "ok"));
         runMailsUntil(() -> harness.extractOutputValues().size() == 1);
         assertThat(harness.extractOutputValues().get(0).turn()).isEqualTo(2);
+    }
+
+    @Test
+    void aTruncatedAnswerIsRepairedIntoAResult() throws Exception {
+        harness = open(settings(8), null);
+        harness.processElement(record(ticket("S-1", "T-1", "first")));
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        llm.calls
+                .get(0)
+                .reply(
+                        new dev.triage.llm.LlmReply(
+                                "{\"category\": \"bill", "length", null, "fake", 10, 100));
+        runMailsUntil(() -> llm.calls.size() == 2);
+        assertThat(llm.calls.get(1).lastUserMessage()).contains("cut off");
+        llm.calls.get(1).answer(answer("billing", "repaired"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+        assertThat(harness.extractOutputValues().get(0).summary()).isEqualTo("repaired");
+        assertThat(harness.extractOutputValues().get(0).attempts()).isEqualTo(2);
+        assertThat(deadLetters()).isEmpty();
     }
 
     @Test

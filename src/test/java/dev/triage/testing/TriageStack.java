@@ -3,6 +3,7 @@ package dev.triage.testing;
 import dev.triage.config.JobSettings;
 import dev.triage.records.Json;
 import dev.triage.tools.LocalModelServer;
+import dev.triage.tools.ProviderProfile;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.configuration.Configuration;
@@ -40,11 +41,15 @@ public final class TriageStack implements AutoCloseable {
     }
 
     public static TriageStack start(long modelLatencyMs) throws Exception {
-        return start(modelLatencyMs, dev.triage.tools.ProviderFaults.NONE);
+        return start(ProviderProfile.NONE.withLatency(modelLatencyMs, modelLatencyMs));
     }
 
-    public static TriageStack start(long modelLatencyMs, dev.triage.tools.ProviderFaults faults)
-            throws Exception {
+    public static TriageStack start(long modelLatencyMs, ProviderProfile profile) throws Exception {
+        return start(profile.withLatency(modelLatencyMs, modelLatencyMs));
+    }
+
+    /** The broker with the job's topics, and a model server that behaves as the profile says. */
+    public static TriageStack start(ProviderProfile profile) throws Exception {
         EmbeddedKafka kafka = EmbeddedKafka.start();
         kafka.createTopic("tickets", 4);
         kafka.createTopic("triage-results", 2);
@@ -53,8 +58,7 @@ public final class TriageStack implements AutoCloseable {
         LocalModelServer model =
                 LocalModelServer.start(
                         LocalModelServer.Options.onPort(0)
-                                .withLatencyMs(modelLatencyMs)
-                                .withFaults(faults)
+                                .withProfile(profile)
                                 .withRequestListener(r -> self[0].record(r)));
         self[0] = new TriageStack(kafka, model);
         return self[0];

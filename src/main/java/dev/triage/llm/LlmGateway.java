@@ -1,0 +1,239 @@
+package dev.triage.llm;
+
+import dev.triage.config.GatewaySettings;
+import dev.triage.config.LlmSettings;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The job's way to its model endpoints, per subtask: which endpoint the next call goes to and when
+ * (circuit breakers, this subtask's share of each endpoint's rate limits), how many calls may be in
+ * flight (adaptive concurrency), and what an outcome teaches about the endpoint. It decides nothing
+ * about tickets; the operator does. Not thread-safe: used on the task thread only.
+ */
+public final class LlmGateway implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LlmGateway.class);
+    private static final long LOUD_LOG_INTERVAL_MS = 60_000;
+
+    /** Where the next call goes: an endpoint now, or nowhere for {@code waitMillis}. */
+    public record Route(int endpoint, long waitMillis) {
+        public boolean go() {
+            return endpoint >= 0;
+        }
+    }
+
+    private static final class Endpoint {
+        final LlmSettings settings;
+        final LlmClient client;
+        final CircuitBreaker breaker;
+        final ProviderRateLimiter limiter;
+        long lastLoudLog = Long.MIN_VALUE;
+
+        Endpoint(LlmSettings s, LlmClient c, CircuitBreaker b, ProviderRateLimiter l) {
+            settings = s;
+            client = c;
+            breaker = b;
+            limiter = l;
+        }
+    }
+
+    private final List<Endpoint> endpoints = new ArrayList<>();
+    private final AdaptiveConcurrency concurrency;
+    private final long maxAdvisedWait;
+
+    /**
+     * @param parallelism the operator's parallelism: each subtask takes an even share of the job's
+     *     rate limits, and a rescale (which re-opens the operator) splits them again
+     */
+    public LlmGateway(
+            GatewaySettings settings,
+            LlmClientFactory clients,
+            int maxInFlight,
+            int parallelism,
+            long now) {
+        for (LlmSettings s : settings.endpoints()) {
+            ProviderRateLimiter limiter =
+                    s.requestsPerMinute() > 0 || s.tokensPerMinute() > 0
+                            ? new ProviderRateLimiter(
+                                    s.requestsPerMinute() / (double) parallelism,
+                                    s.tokensPerMinute() / (double) parallelism,
+                                    1.0,
+                                    now)
+                            : null;
+            endpoints.add(
+                    new Endpoint(
+                            s,
+                            clients.create(s),
+                            new CircuitBreaker(
+                                    settings.breakerFailureRate(),
+                                    settings.breakerWindow(),
+                                    settings.breakerOpenFor().toMillis(),
+                                    settings.breakerMaxOpenFor().toMillis()),
+                            limiter));
+        }
+        this.concurrency =
+                new AdaptiveConcurrency(
+                        settings.adaptiveConcurrency(), settings.minConcurrency(), maxInFlight);
+        this.maxAdvisedWait = settings.maxAdvisedWait().toMillis();
+    }
+
+    /**
+     * Picks the endpoint for a call of about {@code tokens} tokens and takes its rate budget: the
+     * primary while its circuit lets calls through, else the fallback. A rate-limited primary makes
+     * the call wait rather than spill over: the fallback is for outages and rejections.
+     *
+     * @param fallbackOnly the primary rejected this ticket: only the fallback may answer it
+     */
+    public Route route(long now, int tokens, boolean fallbackOnly) {
+        long wait = Long.MAX_VALUE;
+        for (int i = fallbackOnly ? 1 : 0; i < endpoints.size(); i++) {
+            Endpoint e = endpoints.get(i);
+            long breakerWait = e.breaker.waitMillis(now);
+            if (breakerWait > 0) {
+                wait = Math.min(wait, breakerWait);
+                continue;
+            }
+            long budgetWait = e.limiter == null ? 0 : e.limiter.tryAcquire(now, tokens);
+            if (budgetWait > 0) {
+                return new Route(-1, budgetWait);
+            }
+            e.breaker.onSend();
+            return new Route(i, 0);
+        }
+        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait);
+    }
+
+    public LlmClient client(int endpoint) {
+        return endpoints.get(endpoint).client;
+    }
+
+    public LlmSettings settings(int endpoint) {
+        return endpoints.get(endpoint).settings;
+    }
+
+    public boolean hasFallback() {
+        return endpoints.size() > 1;
+    }
+
+    /** Calls that may be in flight on this subtask now. */
+    public int concurrencyLimit() {
+        return concurrency.limit();
+    }
+
+    /** Every endpoint's circuit is open: the provider is down, so tickets wait, not fail. */
+    public boolean outage() {
+        for (Endpoint e : endpoints) {
+            if (e.breaker.state() == CircuitBreaker.State.CLOSED) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public CircuitBreaker.State circuit(int endpoint) {
+        return endpoints.get(endpoint).breaker.state();
+    }
+
+    public long circuitOpenings(int endpoint) {
+        return endpoints.get(endpoint).breaker.openings();
+    }
+
+    /** The request rate this subtask allows itself now on the endpoint; -1 without a limit. */
+    public double allowedRequestsPerMinute(int endpoint) {
+        ProviderRateLimiter l = endpoints.get(endpoint).limiter;
+        return l == null ? -1 : l.currentRequestsPerMinute();
+    }
+
+    /** The endpoint answered. {@code inFlight} counts this call. */
+    public void onReply(int endpoint, long now, LlmReply reply, int inFlight) {
+        Endpoint e = endpoints.get(endpoint);
+        closedIfOpen(e, now);
+        if (e.limiter != null) {
+            e.limiter.onSuccess();
+            long exhausted = reply.rateLimit().exhaustedForMillis();
+            if (exhausted > 0) {
+                e.limiter.onBudgetExhausted(now, Math.min(exhausted, maxAdvisedWait));
+            }
+        }
+        concurrency.onSuccess(inFlight);
+    }
+
+    /** A call failed; learn what it says about the endpoint. */
+    public void onFailure(int endpoint, long now, LlmException failure) {
+        Endpoint e = endpoints.get(endpoint);
+        if (failure.status() == 429 && failure.retriable()) {
+            closedIfOpen(e, now); // it answers: up, but busy
+            if (e.limiter != null) {
+                e.limiter.onRateLimited(now, failure.retryAfterMillis());
+            }
+            concurrency.onOverload();
+        } else if (failure.retriable()) {
+            if (failure.kind() == LlmException.Kind.TIMEOUT) {
+                concurrency.onOverload();
+            }
+            if (e.breaker.onFailure(now, failure.getMessage())) {
+                LOG.warn(
+                        "Circuit of the {} endpoint ({}) is OPEN: {}. No calls go out and the input"
+                                + " is backpressured{}; a probe call follows.",
+                        e.settings.name(),
+                        e.settings.baseUrl(),
+                        e.breaker.reason(),
+                        hasFallback() && endpoint == 0 ? " unless the fallback answers" : "");
+            }
+        } else if (failure.kind() == LlmException.Kind.HTTP_STATUS) {
+            closedIfOpen(e, now); // it answers: up, but it rejects
+            if (rejectsEveryRequest(failure)) {
+                if (now - e.lastLoudLog >= LOUD_LOG_INTERVAL_MS) {
+                    e.lastLoudLog = now;
+                    LOG.error(
+                            "The {} endpoint ({}) rejects requests: {}. {} Check the API key"
+                                    + " (llm.api-key-env / llm.api-key-file), the model name and the"
+                                    + " account's quota. (Logged at most once a minute.)",
+                            e.settings.name(),
+                            e.settings.baseUrl(),
+                            failure.getMessage(),
+                            hasFallback() && endpoint == 0
+                                    ? "Tickets go to the fallback endpoint."
+                                    : "Tickets go to the dead-letter topic as llm_rejected until"
+                                            + " this is fixed.");
+                }
+                if (hasFallback()
+                        && endpoint == 0
+                        && e.breaker.forceOpen(now, failure.getMessage())) {
+                    LOG.warn(
+                            "Circuit of the primary endpoint is OPEN: it rejects every request."
+                                    + " Calls go to the fallback; the primary is probed now and then.");
+                }
+            }
+        } else {
+            closedIfOpen(e, now); // a 200 that is not a chat completion: up, but broken
+        }
+    }
+
+    /** 401, 403, 404 and exhausted quota concern every request to the endpoint, not one ticket. */
+    public static boolean rejectsEveryRequest(LlmException failure) {
+        int s = failure.status();
+        return s == 401 || s == 403 || s == 404 || (s == 429 && !failure.retriable());
+    }
+
+    private void closedIfOpen(Endpoint e, long now) {
+        if (e.breaker.onSuccess()) {
+            LOG.info(
+                    "Circuit of the {} endpoint is CLOSED again after {} ms: calls resume.",
+                    e.settings.name(),
+                    now - e.breaker.openedAt());
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Endpoint e : endpoints) {
+            e.client.close();
+        }
+    }
+}

@@ -1,0 +1,330 @@
+package dev.triage.tools;
+
+import dev.triage.records.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * How the local model server behaves like a real provider: its latency distribution, its request
+ * and token limits (429 with OpenAI-style {@code Retry-After} and {@code x-ratelimit-*} headers, or
+ * bare 429s like a gateway in front of vLLM), how many requests it works on at once (503 beyond, as
+ * Ollama does when its queue is full), and the rates of the faults real providers have: 5xx,
+ * requests that never get an answer, malformed, truncated and refused answers, an exhausted quota
+ * or a rejected key, and an outage window. Profiles are YAML files; the project ships some in
+ * {@code src/main/resources/profiles/}. Every field is optional: absent means no such fault.
+ *
+ * @param latencyMedianMs median answer time
+ * @param latencyP99Ms 99th percentile (log-normal between them); at or below the median: fixed
+ * @param rpm requests per minute before 429s; 0: no limit
+ * @param tpm tokens per minute (estimated prompt + max_tokens of the request) before 429s; 0: none
+ * @param rateLimitHeaders whether answers carry Retry-After and x-ratelimit-* headers
+ * @param maxConcurrency requests worked on at once; beyond, 503 at once; 0: unlimited
+ * @param serverErrorRate share of requests answered 500, 502 or 503
+ * @param timeoutRate share of requests that never get an answer
+ * @param malformedRate share of answers that are not valid JSON
+ * @param truncatedRate share of answers cut off with finish_reason "length"
+ * @param refusalRate share of answers with null content and a refusal
+ * @param permanent null, "401" (every request rejected) or "quota" (429 insufficient_quota)
+ * @param outageAfterMs when, after start, an outage begins; negative: none
+ * @param outageMs how long the outage lasts
+ * @param outageStatus the status every request gets during the outage
+ */
+public record ProviderProfile(
+        String name,
+        long latencyMedianMs,
+        long latencyP99Ms,
+        int rpm,
+        int tpm,
+        boolean rateLimitHeaders,
+        int maxConcurrency,
+        double serverErrorRate,
+        double timeoutRate,
+        double malformedRate,
+        double truncatedRate,
+        double refusalRate,
+        String permanent,
+        long outageAfterMs,
+        long outageMs,
+        int outageStatus) {
+
+    public static final ProviderProfile NONE =
+            new ProviderProfile("none", 0, 0, 0, 0, true, 0, 0, 0, 0, 0, 0, null, -1, 0, 503);
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Set<String> FIELDS =
+            Set.of(
+                    "name",
+                    "description",
+                    "latency",
+                    "rpm",
+                    "tpm",
+                    "rate-limit-headers",
+                    "max-concurrency",
+                    "server-error-rate",
+                    "timeout-rate",
+                    "malformed-rate",
+                    "truncated-rate",
+                    "refusal-rate",
+                    "fail-permanently",
+                    "outage");
+
+    /** Loads a profile by name from the shipped ones ({@code openai-tier1}) or from a file. */
+    public static ProviderProfile load(String nameOrFile) throws IOException {
+        Path file = Path.of(nameOrFile);
+        if (Files.isRegularFile(file)) {
+            try (InputStream in = Files.newInputStream(file)) {
+                return parse(in, nameOrFile);
+            }
+        }
+        String resource = "/profiles/" + nameOrFile.replaceAll("\\.ya?ml$", "") + ".yaml";
+        try (InputStream in = ProviderProfile.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException(
+                        "no provider profile '"
+                                + nameOrFile
+                                + "': neither a file nor one of the shipped profiles"
+                                + " (src/main/resources/profiles/)");
+            }
+            return parse(in, nameOrFile);
+        }
+    }
+
+    static ProviderProfile parse(InputStream yaml, String source) throws IOException {
+        JsonNode root = YAML.readTree(yaml);
+        if (root == null || !root.isObject()) {
+            throw new IOException(source + ": a provider profile must be a YAML mapping");
+        }
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!FIELDS.contains(field)) {
+                throw new IOException(source + ": unknown field '" + field + "'; known: " + FIELDS);
+            }
+        }
+        JsonNode latency = root.path("latency");
+        JsonNode outage = root.path("outage");
+        return new ProviderProfile(
+                root.path("name").asText(source),
+                millis(latency.path("median"), 0),
+                millis(latency.path("p99"), 0),
+                root.path("rpm").asInt(0),
+                root.path("tpm").asInt(0),
+                root.path("rate-limit-headers").asBoolean(true),
+                root.path("max-concurrency").asInt(0),
+                root.path("server-error-rate").asDouble(0),
+                root.path("timeout-rate").asDouble(0),
+                root.path("malformed-rate").asDouble(0),
+                root.path("truncated-rate").asDouble(0),
+                root.path("refusal-rate").asDouble(0),
+                root.hasNonNull("fail-permanently") ? root.get("fail-permanently").asText() : null,
+                outage.isMissingNode() ? -1 : millis(outage.path("after"), 0),
+                millis(outage.path("duration"), 0),
+                outage.path("status").asInt(503));
+    }
+
+    /** A YAML duration: a number of milliseconds or a string such as "30s" or "250ms". */
+    private static long millis(JsonNode node, long dflt) {
+        if (node.isMissingNode() || node.isNull()) {
+            return dflt;
+        }
+        if (node.isNumber()) {
+            return node.asLong();
+        }
+        String text = node.asText().trim();
+        return org.apache.flink.util.TimeUtils.parseDuration(text).toMillis();
+    }
+
+    public ProviderProfile withLatency(long medianMs, long p99Ms) {
+        return new ProviderProfile(
+                name,
+                medianMs,
+                p99Ms,
+                rpm,
+                tpm,
+                rateLimitHeaders,
+                maxConcurrency,
+                serverErrorRate,
+                timeoutRate,
+                malformedRate,
+                truncatedRate,
+                refusalRate,
+                permanent,
+                outageAfterMs,
+                outageMs,
+                outageStatus);
+    }
+
+    public ProviderProfile withRateLimits(
+            int requestsPerMinute, int tokensPerMinute, boolean headers) {
+        return new ProviderProfile(
+                name,
+                latencyMedianMs,
+                latencyP99Ms,
+                requestsPerMinute,
+                tokensPerMinute,
+                headers,
+                maxConcurrency,
+                serverErrorRate,
+                timeoutRate,
+                malformedRate,
+                truncatedRate,
+                refusalRate,
+                permanent,
+                outageAfterMs,
+                outageMs,
+                outageStatus);
+    }
+
+    public ProviderProfile withFaultRates(
+            double serverErrors,
+            double timeouts,
+            double malformed,
+            double truncated,
+            double refusals) {
+        return new ProviderProfile(
+                name,
+                latencyMedianMs,
+                latencyP99Ms,
+                rpm,
+                tpm,
+                rateLimitHeaders,
+                maxConcurrency,
+                serverErrors,
+                timeouts,
+                malformed,
+                truncated,
+                refusals,
+                permanent,
+                outageAfterMs,
+                outageMs,
+                outageStatus);
+    }
+
+    public ProviderProfile withPermanentFailure(String kind) {
+        return new ProviderProfile(
+                name,
+                latencyMedianMs,
+                latencyP99Ms,
+                rpm,
+                tpm,
+                rateLimitHeaders,
+                maxConcurrency,
+                serverErrorRate,
+                timeoutRate,
+                malformedRate,
+                truncatedRate,
+                refusalRate,
+                kind,
+                outageAfterMs,
+                outageMs,
+                outageStatus);
+    }
+
+    public ProviderProfile withOutage(Duration after, Duration duration) {
+        return new ProviderProfile(
+                name,
+                latencyMedianMs,
+                latencyP99Ms,
+                rpm,
+                tpm,
+                rateLimitHeaders,
+                maxConcurrency,
+                serverErrorRate,
+                timeoutRate,
+                malformedRate,
+                truncatedRate,
+                refusalRate,
+                permanent,
+                after.toMillis(),
+                duration.toMillis(),
+                outageStatus);
+    }
+
+    public ProviderProfile withMaxConcurrency(int n) {
+        return new ProviderProfile(
+                name,
+                latencyMedianMs,
+                latencyP99Ms,
+                rpm,
+                tpm,
+                rateLimitHeaders,
+                n,
+                serverErrorRate,
+                timeoutRate,
+                malformedRate,
+                truncatedRate,
+                refusalRate,
+                permanent,
+                outageAfterMs,
+                outageMs,
+                outageStatus);
+    }
+
+    /** One answer time drawn from the latency distribution. */
+    long sampleLatencyMs() {
+        if (latencyMedianMs <= 0) {
+            return 0;
+        }
+        if (latencyP99Ms <= latencyMedianMs) {
+            return latencyMedianMs;
+        }
+        double sigma = Math.log((double) latencyP99Ms / latencyMedianMs) / 2.326;
+        double z = ThreadLocalRandom.current().nextGaussian();
+        return Math.max(0, Math.round(latencyMedianMs * Math.exp(sigma * z)));
+    }
+
+    static boolean chance(double rate) {
+        return rate > 0 && ThreadLocalRandom.current().nextDouble() < rate;
+    }
+
+    /** A one-line description for logs. */
+    public String describe() {
+        ObjectNodeBuilder b = new ObjectNodeBuilder();
+        b.put("latency_median_ms", latencyMedianMs, 0);
+        b.put("latency_p99_ms", latencyP99Ms, 0);
+        b.put("rpm", rpm, 0);
+        b.put("tpm", tpm, 0);
+        b.put("max_concurrency", maxConcurrency, 0);
+        b.put("server_error_rate", serverErrorRate);
+        b.put("timeout_rate", timeoutRate);
+        b.put("malformed_rate", malformedRate);
+        b.put("truncated_rate", truncatedRate);
+        b.put("refusal_rate", refusalRate);
+        if (permanent != null) {
+            b.node.put("fail_permanently", permanent);
+        }
+        if (outageAfterMs >= 0) {
+            b.node.put("outage_after_ms", outageAfterMs).put("outage_ms", outageMs);
+        }
+        if ((rpm > 0 || tpm > 0) && !rateLimitHeaders) {
+            b.node.put("rate_limit_headers", false);
+        }
+        return name + " " + b.node;
+    }
+
+    private static final class ObjectNodeBuilder {
+        final com.fasterxml.jackson.databind.node.ObjectNode node = Json.object();
+
+        void put(String k, long v, long skip) {
+            if (v != skip) {
+                node.put(k, v);
+            }
+        }
+
+        void put(String k, double v) {
+            if (v > 0) {
+                node.put(k, v);
+            }
+        }
+    }
+}
