@@ -202,7 +202,7 @@ public final class TriageOptions {
     public static final ConfigOption<Duration> BREAKER_OPEN_FOR =
             ConfigOptions.key("llm.circuit-breaker.open-for")
                     .durationType()
-                    .defaultValue(Duration.ofSeconds(2))
+                    .defaultValue(Duration.ofSeconds(1))
                     .withDescription(
                             "How long an open circuit waits before one probe call; doubled after"
                                     + " each failed probe, up to llm.circuit-breaker.max-open-for.");
@@ -210,8 +210,10 @@ public final class TriageOptions {
     public static final ConfigOption<Duration> BREAKER_MAX_OPEN_FOR =
             ConfigOptions.key("llm.circuit-breaker.max-open-for")
                     .durationType()
-                    .defaultValue(Duration.ofSeconds(30))
-                    .withDescription("Upper bound of the wait between probes.");
+                    .defaultValue(Duration.ofSeconds(5))
+                    .withDescription(
+                            "Upper bound of the wait between probes, and so of the time the job"
+                                    + " needs to notice that the provider is back.");
 
     public static final ConfigOption<Boolean> ADAPTIVE_CONCURRENCY =
             ConfigOptions.key("llm.adaptive-concurrency")

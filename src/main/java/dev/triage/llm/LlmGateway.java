@@ -178,12 +178,16 @@ public final class LlmGateway implements AutoCloseable {
             }
             if (e.breaker.onFailure(now, failure.getMessage())) {
                 LOG.warn(
-                        "Circuit of the {} endpoint ({}) is OPEN: {}. No calls go out and the input"
-                                + " is backpressured{}; a probe call follows.",
+                        "Circuit of the {} endpoint ({}) is OPEN ({}). {} Probe calls follow.",
                         e.settings.name(),
                         e.settings.baseUrl(),
                         e.breaker.reason(),
-                        hasFallback() && endpoint == 0 ? " unless the fallback answers" : "");
+                        hasFallback() && endpoint == 0
+                                ? "Calls go to the fallback endpoint."
+                                : "No calls go out: tickets wait in state (up to"
+                                        + " session.max-backlog per subtask), then the input is"
+                                        + " backpressured. No ticket is lost or dead-lettered"
+                                        + " for it.");
             }
         } else if (failure.kind() == LlmException.Kind.HTTP_STATUS) {
             closedIfOpen(e, now); // it answers: up, but it rejects

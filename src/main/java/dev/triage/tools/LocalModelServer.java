@@ -451,7 +451,7 @@ public final class LocalModelServer implements AutoCloseable {
                 int maxTokens =
                         request.path("max_tokens")
                                 .asInt(request.path("max_completion_tokens").asInt(0));
-                int cost = requestChars / 4 + maxTokens;
+                int cost = promptTokens(request) + maxTokens;
                 waitMs = tokenBucket.tryTake(cost);
                 limited = "tokens";
                 if (waitMs == 0) {
@@ -508,6 +508,17 @@ public final class LocalModelServer implements AutoCloseable {
             return false;
         }
 
+        /** Prompt tokens as providers estimate them before running the model: ~4 chars a token. */
+        private int promptTokens(JsonNode request) {
+            long chars = 0;
+            int messages = 0;
+            for (JsonNode m : request.path("messages")) {
+                chars += m.path("content").asText("").length();
+                messages++;
+            }
+            return (int) ((chars + 3) / 4 + 4L * messages);
+        }
+
         /** OpenAI-style x-ratelimit-* headers, when the profile has limits and sends headers. */
         private Map<String, String> rateLimitHeaders() {
             ProviderProfile p = options.profile();
@@ -552,7 +563,7 @@ public final class LocalModelServer implements AutoCloseable {
                 message.put("content", content).putNull("refusal");
             }
             choice.put("finish_reason", finish);
-            int prompt = Math.max(1, requestChars / 4);
+            int prompt = Math.max(1, promptTokens(request));
             int completion = Math.max(1, content.length() / 4);
             root.putObject("usage")
                     .put("prompt_tokens", prompt)

@@ -55,12 +55,14 @@ abstract class SessionOperatorTestBase {
             KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> h, String id)
             throws Exception {
         FakeLlmClient llm = FakeLlmClient.get(id);
+        FakeLlmClient fallback = FakeLlmClient.get(id + "/fallback");
         Thread answerer =
                 new Thread(
                         () -> {
                             long deadline = System.currentTimeMillis() + 10_000;
                             while (System.currentTimeMillis() < deadline) {
                                 llm.calls.forEach(c -> c.answer(answer("other", "closing")));
+                                fallback.calls.forEach(c -> c.answer(answer("other", "closing")));
                                 sleep(5);
                             }
                         });
@@ -73,7 +75,11 @@ abstract class SessionOperatorTestBase {
     // ------------------------------------------------------------------ fixtures
 
     protected static SessionSettings settings(int maxInFlight) {
-        return new SessionSettings(maxInFlight, 0, 4, 4000, 10, Duration.ofHours(1));
+        return settings(maxInFlight, 0);
+    }
+
+    protected static SessionSettings settings(int maxInFlight, int maxBacklog) {
+        return new SessionSettings(maxInFlight, maxBacklog, 4, 4000, 10, Duration.ofHours(1));
     }
 
     /** An endpoint as the fake client sees it (only the name matters to it). */

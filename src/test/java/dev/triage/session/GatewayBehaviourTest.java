@@ -1,0 +1,165 @@
+package dev.triage.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.triage.records.TriageResult;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+/** The operator with the gateway: outages, the fallback, the backlog and the incident cache. */
+class GatewayBehaviourTest extends SessionOperatorTestBase {
+
+    @Test
+    void anOutageMakesTicketsWaitForTheProviderInsteadOfFillingTheDeadLetterQueue()
+            throws Exception {
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        for (int s = 1; s <= 4; s++) {
+            harness.processElement(record(ticket("S-" + s, "T-" + s, "ticket " + s)));
+        }
+        assertThat(llm.calls).hasSize(4);
+        // Four failures of eight calls open the circuit (see gateway(...)).
+        llm.calls.forEach(c -> c.fail(503, true));
+        runMailsUntil(() -> llm.calls.size() == 5);
+
+        // While it is open, one probe at a time; failed probes use up no ticket's budget:
+        // the probed ticket goes well past its 3 attempts and still does not reach the DLQ.
+        for (int probe = 5; probe <= 9; probe++) {
+            assertThat(unanswered(llm)).as("only the probe is out").isEqualTo(1);
+            llm.calls.get(probe - 1).fail(503, true);
+            int next = probe + 1;
+            runMailsUntil(() -> llm.calls.size() == next);
+        }
+        assertThat(deadLetters()).isEmpty();
+
+        // The provider is back: the probe succeeds, the circuit closes, the rest go out.
+        llm.calls.get(9).answer(answer("other", "back"));
+        runMailsUntil(() -> llm.calls.size() == 13);
+        llm.calls.subList(10, 13).forEach(c -> c.answer(answer("other", "done")));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 4);
+        assertThat(deadLetters()).isEmpty();
+        assertThat(harness.extractOutputValues())
+                .extracting(TriageResult::ticketId)
+                .containsExactlyInAnyOrder("T-1", "T-2", "T-3", "T-4");
+    }
+
+    @Test
+    void whenTheProviderIsHealthyATicketThatKeepsFailingReachesTheDeadLetterQueue()
+            throws Exception {
+        harness = open(settings(16), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-1", "T-1", "poison")));
+        // Other sessions succeed meanwhile, so the circuit stays closed.
+        for (int s = 2; s <= 9; s++) {
+            harness.processElement(record(ticket("S-" + s, "T-" + s, "fine")));
+        }
+        for (int s = 1; s < 9; s++) {
+            llm.calls.get(s).answer(answer("other", "ok"));
+        }
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            FakeLlmClient.Call call = lastCallFor(llm, "T-1");
+            call.fail(500, true);
+            if (attempt < 3) {
+                int before = llm.calls.size();
+                runMailsUntil(() -> llm.calls.size() > before);
+            }
+        }
+        runMailsUntil(() -> deadLetters().size() == 1);
+        assertThat(deadLetters().get(0).reason()).isEqualTo("llm_unavailable");
+        assertThat(deadLetters().get(0).detail()).contains("after 3 attempt(s)");
+    }
+
+    @Test
+    void aTicketThePrimaryRejectsIsAnsweredByTheFallback() throws Exception {
+        gatewaySettings = gateway(true, false);
+        harness = open(settings(8), null);
+        FakeLlmClient primary = FakeLlmClient.get(clientId);
+        FakeLlmClient fallback = FakeLlmClient.get(clientId + "/fallback");
+        harness.processElement(record(ticket("S-1", "T-1", "hello")));
+        primary.calls.get(0).fail(401, false);
+        runMailsUntil(() -> fallback.calls.size() == 1);
+        fallback.calls.get(0).answer(answer("billing", "from the fallback"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+        assertThat(harness.extractOutputValues().get(0).summary()).isEqualTo("from the fallback");
+        assertThat(deadLetters()).isEmpty();
+
+        // The primary rejects every request: later tickets go straight to the fallback.
+        harness.processElement(record(ticket("S-2", "T-2", "next")));
+        runMailsUntil(() -> fallback.calls.size() == 2);
+        assertThat(primary.calls).hasSize(1);
+    }
+
+    @Test
+    void aTicketBothEndpointsRejectGoesToTheDeadLetterQueueOnce() throws Exception {
+        gatewaySettings = gateway(true, false);
+        harness = open(settings(8), null);
+        FakeLlmClient primary = FakeLlmClient.get(clientId);
+        FakeLlmClient fallback = FakeLlmClient.get(clientId + "/fallback");
+        harness.processElement(record(ticket("S-1", "T-1", "too long")));
+        primary.calls.get(0).fail(400, false);
+        runMailsUntil(() -> fallback.calls.size() == 1);
+        fallback.calls.get(0).fail(400, false);
+        runMailsUntil(() -> deadLetters().size() == 1);
+        assertThat(deadLetters().get(0).reason()).isEqualTo("llm_rejected");
+        assertThat(primary.calls).hasSize(1);
+    }
+
+    @Test
+    void aBacklogLetsTheOperatorTakeInputWhileNoCallSlotIsFree() throws Exception {
+        harness = open(settings(1, 5), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        long start = System.nanoTime();
+        for (int s = 1; s <= 5; s++) {
+            harness.processElement(record(ticket("S-" + s, "T-" + s, "ticket " + s)));
+        }
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(1000);
+        assertThat(llm.calls).hasSize(1);
+        for (int i = 0; i < 5; i++) {
+            llm.calls.get(i).answer(answer("other", "ok"));
+            int next = i + 2;
+            if (i < 4) {
+                runMailsUntil(() -> llm.calls.size() == next);
+            }
+        }
+        runMailsUntil(() -> harness.extractOutputValues().size() == 5);
+        assertThat(llm.maxInFlight.get()).isEqualTo(1);
+    }
+
+    @Test
+    void theIncidentCacheAnswersRepeatedFirstTicketsWithoutACall() throws Exception {
+        gatewaySettings = gateway(false, true);
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-1", "T-1", "Is the site down?")));
+        llm.calls.get(0).answer(answer("technical", "Site down."));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+
+        harness.processElement(record(ticket("S-2", "T-2", "is the SITE down")));
+        harness.processElement(record(ticket("S-1", "T-3", "Is the site down?")));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 2);
+        List<TriageResult> out = harness.extractOutputValues();
+        assertThat(out.get(1).ticketId()).isEqualTo("T-2");
+        assertThat(out.get(1).cached()).isTrue();
+        assertThat(out.get(1).summary()).isEqualTo("Site down.");
+        assertThat(out.get(0).cached()).isFalse();
+        // Not a first ticket: the conversation matters, so it is asked.
+        assertThat(llm.calls).hasSize(2);
+        assertThat(llm.calls.get(1).lastUserMessage()).contains("T-3");
+    }
+
+    private static long unanswered(FakeLlmClient llm) {
+        return llm.calls.stream().filter(c -> !c.future().isDone()).count();
+    }
+
+    private static FakeLlmClient.Call lastCallFor(FakeLlmClient llm, String ticketId) {
+        FakeLlmClient.Call last = null;
+        for (FakeLlmClient.Call c : llm.calls) {
+            if (c.lastUserMessage().contains(ticketId)) {
+                last = c;
+            }
+        }
+        return last;
+    }
+}
