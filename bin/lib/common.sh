@@ -16,6 +16,12 @@ KAFKA_BOOTSTRAP="localhost:9092"
 LLM_PORT=8000
 FLINK_UI="http://localhost:8081"
 JOB_NAME="support-triage"
+# Job settings files, layered left to right (later files override earlier ones), e.g.
+# TRIAGE_SETTINGS="jobs/local.yaml jobs/backends/vllm.yaml" bin/triage up
+read -r -a JOB_SETTINGS <<< "${TRIAGE_SETTINGS:-jobs/local.yaml}"
+for i in "${!JOB_SETTINGS[@]}"; do
+  [[ "${JOB_SETTINGS[$i]}" == /* ]] || JOB_SETTINGS[$i]="$ROOT/${JOB_SETTINGS[$i]}"
+done
 
 die() { echo "bin/triage: $*" >&2; exit 1; }
 say() { echo "==> $*" >&2; }
@@ -168,13 +174,16 @@ PROPS
   WAIT_FOR_SERVICE=kafka wait_until 60 "Kafka on port 9092" port_in_use 9092
 }
 
+# start_llm_server LATENCY_MS [PROFILE]: LATENCY_MS 0 keeps the profile's latency.
 start_llm_server() {
-  local latency="${1:-0}"
+  local latency="${1:-0}" profile="${2:-}" args=()
   if is_running llm-server; then echo "llm-server already running"; return 0; fi
   require_free_port "$LLM_PORT" "the local model server"
-  say "Starting the local model server on http://localhost:$LLM_PORT/v1 (latency ${latency} ms)"
+  [[ -n "$profile" ]] && args+=(--profile "$profile")
+  [[ "$latency" != 0 || -z "$profile" ]] && args+=(--latency-ms "$latency")
+  say "Starting the local model server on http://localhost:$LLM_PORT/v1 (${profile:+profile $profile, }latency ${latency} ms)"
   start_service llm-server java -Xmx256m -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
-    -cp "$(tools_cp)" dev.triage.tools.TriageTools llm-server --port "$LLM_PORT" --latency-ms "$latency"
+    -cp "$(tools_cp)" dev.triage.tools.TriageTools llm-server --port "$LLM_PORT" "${args[@]}"
   WAIT_FOR_SERVICE=llm-server wait_until 30 "the model server" curl -fsS "http://localhost:$LLM_PORT/health"
 }
 
@@ -275,10 +284,10 @@ submit_job() {
   [[ "${FRESH:-false}" == "true" ]] || chk="$(latest_checkpoint)"
   if [[ -n "$chk" ]]; then
     say "Submitting the job from its latest retained checkpoint: flink run -d -s $chk ..."
-    flink_cli run -d -s "$chk" "$JOB_JAR" "$ROOT/jobs/local.yaml" || die "flink run -s failed"
+    flink_cli run -d -s "$chk" "$JOB_JAR" "${JOB_SETTINGS[@]}" || die "flink run -s failed"
   else
-    say "Submitting the job: flink run -d $JOB_JAR jobs/local.yaml"
-    flink_cli run -d "$JOB_JAR" "$ROOT/jobs/local.yaml" || die "flink run failed"
+    say "Submitting the job: flink run -d $JOB_JAR ${TRIAGE_SETTINGS:-jobs/local.yaml}"
+    flink_cli run -d "$JOB_JAR" "${JOB_SETTINGS[@]}" || die "flink run failed"
   fi
   wait_until 60 "the job to run" job_is_running
 }

@@ -1,8 +1,10 @@
 // Conformance of the local model server with a real, independent client: the official `openai`
-// npm package. Usage: node conformance.mjs BASE_URL   (the server must run with a low --rpm).
+// npm package. Usage: node conformance.mjs BASE_URL REJECTING_BASE_URL
+// (the first server must run with a low --rpm, the second with --fail-permanently 401).
 import OpenAI from 'openai';
 
 const baseURL = process.argv[2];
+const rejectingURL = process.argv[3];
 const client = new OpenAI({ baseURL, apiKey: 'x', maxRetries: 0 });
 let passed = 0;
 let failed = 0;
@@ -69,6 +71,43 @@ await check('a malformed request is a BadRequestError with an OpenAI error body'
     assert(e instanceof OpenAI.BadRequestError, `got ${e && e.constructor && e.constructor.name}`);
     assert(e.status === 400 && e.error && e.error.message, 'status and error.message');
   }
+});
+
+await check('json_object mode: valid JSON with a category from the prompt', async () => {
+  const { response_format, ...rest } = request;
+  const completion = await client.chat.completions.create({
+    ...rest,
+    response_format: { type: 'json_object' },
+  });
+  const answer = JSON.parse(completion.choices[0].message.content);
+  assert(['billing', 'shipping', 'other'].includes(answer.category), `category ${answer.category}`);
+});
+
+await check('a rejected key is an AuthenticationError with code invalid_api_key', async () => {
+  const rejecting = new OpenAI({ baseURL: rejectingURL, apiKey: 'sk-wrong', maxRetries: 0 });
+  try {
+    await rejecting.chat.completions.create(request);
+    throw new Error('no error');
+  } catch (e) {
+    assert(e instanceof OpenAI.AuthenticationError, `got ${e && e.constructor && e.constructor.name}`);
+    assert(e.status === 401 && e.error.code === 'invalid_api_key', JSON.stringify(e.error));
+  }
+});
+
+await check('during an outage: InternalServerError 503, then answers again', async () => {
+  const origin = baseURL.replace(/\/v1\/?$/, '');
+  const started = await fetch(`${origin}/admin/outage?seconds=1`, { method: 'POST' });
+  assert(started.ok, `POST /admin/outage: ${started.status}`);
+  try {
+    await client.chat.completions.create(request);
+    throw new Error('no error');
+  } catch (e) {
+    assert(e instanceof OpenAI.InternalServerError, `got ${e && e.constructor && e.constructor.name}`);
+    assert(e.status === 503, `status ${e.status}`);
+  }
+  await new Promise((r) => setTimeout(r, 1200));
+  const completion = await client.chat.completions.create(request);
+  assert(completion.choices[0].finish_reason === 'stop', 'answers after the outage');
 });
 
 await check('over the rate limit: RateLimitError with Retry-After and x-ratelimit headers', async () => {

@@ -27,24 +27,26 @@ public final class JobSettings {
 
     private JobSettings() {}
 
-    /** Parses the job's command line: {@code [--settings] FILE [key=value ...]}. */
+    /**
+     * Parses the job's command line: {@code FILE [FILE ...] [key=value ...]}. Files are layered: a
+     * later file overrides the keys it sets (for example {@code jobs/local.yaml
+     * jobs/backends/openai.yaml}), and {@code key=value} arguments override every file.
+     */
     public static Configuration fromArgs(String[] args) throws IOException {
-        Path file = null;
+        List<Path> files = new ArrayList<>();
         List<String> overrides = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("--settings") && i + 1 < args.length) {
-                file = Path.of(args[++i]);
+                files.add(Path.of(args[++i]));
             } else if (arg.contains("=")) {
                 overrides.add(arg.startsWith("--") ? arg.substring(2) : arg);
-            } else if (file == null) {
-                file = Path.of(arg);
             } else {
-                throw new IllegalArgumentException("Unexpected argument: " + arg);
+                files.add(Path.of(arg));
             }
         }
         Map<String, String> flat = new LinkedHashMap<>();
-        if (file != null) {
+        for (Path file : files) {
             try (InputStream in = Files.newInputStream(file)) {
                 flat.putAll(flatten(YAML.readTree(in), file.toString()));
             }

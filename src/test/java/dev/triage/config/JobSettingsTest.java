@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 class JobSettingsTest {
 
@@ -34,6 +36,75 @@ class JobSettingsTest {
                         });
         assertThat(conf.get(TriageOptions.MAX_IN_FLIGHT)).isEqualTo(7);
         assertThat(conf.get(TriageOptions.LLM_MODEL)).isEqualTo("m");
+    }
+
+    @Test
+    void everyShippedBackendLayersOverTheLocalSettings() throws Exception {
+        try (var files = Files.list(Path.of("jobs/backends"))) {
+            List<Path> backends = files.filter(f -> f.toString().endsWith(".yaml")).toList();
+            assertThat(backends).hasSizeGreaterThanOrEqualTo(5);
+            for (Path backend : backends) {
+                Configuration conf =
+                        JobSettings.fromArgs(new String[] {"jobs/local.yaml", backend.toString()});
+                GatewaySettings gateway = GatewaySettings.from(conf);
+                assertThat(gateway.primary().baseUrl()).as(backend.toString()).isNotBlank();
+                // The deployment's own keys survive the layering.
+                assertThat(conf.get(TriageOptions.TICKETS_TOPIC)).isEqualTo("tickets");
+            }
+        }
+    }
+
+    @Test
+    void azureSettingsSendTheKeyInItsHeaderWithAnApiVersion() throws Exception {
+        Configuration conf =
+                JobSettings.fromArgs(
+                        new String[] {"jobs/local.yaml", "jobs/backends/azure-openai.yaml"});
+        LlmSettings azure = LlmSettings.primary(conf);
+        assertThat(azure.auth()).isEqualTo(EndpointOptions.Auth.API_KEY);
+        assertThat(azure.apiVersion()).isEqualTo("2024-10-21");
+        assertThat(LlmSettings.fallback(conf)).isNull();
+
+        Configuration withFallback =
+                JobSettings.fromArgs(
+                        new String[] {
+                            "jobs/local.yaml",
+                            "jobs/backends/openai.yaml",
+                            "jobs/backends/local-with-fallback.yaml"
+                        });
+        assertThat(GatewaySettings.from(withFallback).endpoints())
+                .extracting(LlmSettings::name, LlmSettings::model)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("primary", "gpt-4o-mini"),
+                        org.assertj.core.groups.Tuple.tuple("fallback", "local-triage"));
+    }
+
+    @Test
+    void theApiKeyComesFromItsFileBeforeTheEnvironmentAndIsNeverInTheSettings(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path keyFile = dir.resolve("key");
+        Files.writeString(keyFile, "sk-from-file\n");
+        Configuration conf =
+                JobSettings.fromArgs(
+                        new String[] {
+                            "jobs/local.yaml", "llm.api-key-file=" + keyFile, "llm.api-key-env=K"
+                        });
+        LlmSettings s = LlmSettings.primary(conf);
+        assertThat(s.resolveApiKey(Map.of("K", "sk-from-env"))).isEqualTo("sk-from-file");
+        assertThat(s.toString()).doesNotContain("sk-from");
+        assertThat(conf.toMap().values()).noneMatch(v -> v.contains("sk-from"));
+
+        LlmSettings envOnly =
+                LlmSettings.primary(JobSettings.fromArgs(new String[] {"llm.api-key-env=K"}));
+        assertThat(envOnly.resolveApiKey(Map.of("K", " sk-from-env "))).isEqualTo("sk-from-env");
+        assertThat(envOnly.resolveApiKey(Map.of())).isNull();
+
+        LlmSettings missing =
+                LlmSettings.primary(
+                        JobSettings.fromArgs(
+                                new String[] {"llm.api-key-file=" + dir.resolve("no")}));
+        assertThatThrownBy(() -> missing.resolveApiKey(Map.of()))
+                .hasMessageContaining("API key file")
+                .hasMessageContaining("primary");
     }
 
     @Test

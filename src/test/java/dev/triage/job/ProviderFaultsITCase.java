@@ -14,11 +14,19 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.IntStream;
 
 /**
@@ -106,10 +114,25 @@ class ProviderFaultsITCase {
     }
 
     @Test
-    void aRejectedKeyGivesOneClearDeadLetterPerTicketAndNoRetries() throws Exception {
+    void aRejectedKeyGivesOneClearDeadLetterPerTicketAClearLogLineAndNeverShowsTheKey(
+            @TempDir Path dir) throws Exception {
+        String key = "sk-test-SECRET-4242";
+        Path keyFile = dir.resolve("api-key");
+        Files.writeString(keyFile, key + "\n");
+        List<String> log = new CopyOnWriteArrayList<>();
+        var logger = (org.apache.logging.log4j.core.Logger) LogManager.getLogger("dev.triage");
+        var appender =
+                new AbstractAppender("capture", null, null, true, new Property[0]) {
+                    @Override
+                    public void append(LogEvent event) {
+                        log.add(event.getLevel() + " " + event.getMessage().getFormattedMessage());
+                    }
+                };
+        appender.start();
+        logger.addAppender(appender);
         try (TriageStack stack =
                 TriageStack.start(0, ProviderProfile.NONE.withPermanentFailure("401"))) {
-            JobClient job = run(stack);
+            JobClient job = run(stack, "llm.api-key-file: " + keyFile);
             stack.produce(TriageStack.turns(sessions("K", 10), 1, 3));
             List<String> dead = stack.kafka.readCommitted("triage-dlq", 30, Duration.ofMinutes(2));
             List<String> results =
@@ -123,9 +146,22 @@ class ProviderFaultsITCase {
                 assertThat(node.get("reason").asText()).isEqualTo("llm_rejected");
                 assertThat(node.get("detail").asText())
                         .contains("HTTP 401")
-                        .contains("Incorrect API key");
+                        .contains("Incorrect API key provided: [redacted]");
+                assertThat(d).doesNotContain(key);
             }
             assertThat(stack.model.requests()).isEqualTo(30); // never retried
+            // The server saw the key (it echoed it), so it was sent; nobody else shows it.
+            assertThat(log)
+                    .anySatisfy(
+                            line ->
+                                    assertThat(line)
+                                            .startsWith("ERROR")
+                                            .contains("rejects requests")
+                                            .contains("HTTP 401")
+                                            .contains("llm.api-key-file"));
+            assertThat(log).noneMatch(line -> line.contains(key));
+        } finally {
+            logger.removeAppender(appender);
         }
     }
 
