@@ -192,7 +192,8 @@ public final class LlmGateway implements AutoCloseable {
         } else if (failure.kind() == LlmException.Kind.HTTP_STATUS) {
             closedIfOpen(e, now); // it answers: up, but it rejects
             if (rejectsEveryRequest(failure)) {
-                if (now - e.lastLoudLog >= LOUD_LOG_INTERVAL_MS) {
+                if (e.lastLoudLog == Long.MIN_VALUE
+                        || now - e.lastLoudLog >= LOUD_LOG_INTERVAL_MS) {
                     e.lastLoudLog = now;
                     LOG.error(
                             "The {} endpoint ({}) rejects requests: {}. {} Check the API key"

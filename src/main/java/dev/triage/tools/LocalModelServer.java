@@ -369,14 +369,26 @@ public final class LocalModelServer implements AutoCloseable {
             String lastUser = null;
             String system = null;
             int assistantTurns = 0;
+            String lastTicket = null;
             for (JsonNode m : messages) {
                 String role = m.path("role").asText();
                 switch (role) {
                     case "system" -> system = m.path("content").asText();
-                    case "user" -> lastUser = m.path("content").asText();
+                    case "user" -> {
+                        lastUser = m.path("content").asText();
+                        if (lastUser.startsWith("Ticket ")) {
+                            lastTicket = lastUser;
+                        }
+                    }
                     case "assistant" -> assistantTurns++;
                     default -> throw new BadRequest("unknown role '" + role + "'");
                 }
+            }
+            if (lastTicket != null && !lastTicket.equals(lastUser)) {
+                // A repair request (the ticket, a bad answer, then what was wrong with it):
+                // answer the ticket again; the bad answer was not a turn of the conversation.
+                lastUser = lastTicket;
+                assistantTurns--;
             }
             if (lastUser == null) {
                 throw new BadRequest("no user message");

@@ -240,7 +240,7 @@ class GatewayITCase {
             assertThat(dead).isEmpty();
             assertThat(fromFallback).isEqualTo(150);
             // A few calls open the primary's circuit; after that only probes.
-            assertThat(stack.model.requests()).isLessThan(60);
+            assertThat(stack.model.requests()).isLessThan(100); // without: 150 x 4 attempts
         }
     }
 

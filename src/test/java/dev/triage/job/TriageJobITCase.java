@@ -239,16 +239,30 @@ class TriageJobITCase {
 
         // ---- every request carried the session's earlier answers (the last HISTORY_TURNS of them)
         Map<String, JsonNode> requestByTicket = new HashMap<>();
+        List<String> repaired = new ArrayList<>();
         for (JsonNode request : requests) {
             JsonNode messages = request.get("messages");
-            Matcher m =
-                    TICKET_ID.matcher(messages.get(messages.size() - 1).get("content").asText());
+            String last = messages.get(messages.size() - 1).get("content").asText();
+            if (last.startsWith("Your previous answer could not be used")) {
+                // The one repair attempt of a broken answer: the ticket comes two messages earlier.
+                Matcher t =
+                        TICKET_ID.matcher(
+                                messages.get(messages.size() - 3).get("content").asText());
+                assertThat(t.find()).isTrue();
+                repaired.add(t.group(1));
+                continue;
+            }
+            Matcher m = TICKET_ID.matcher(last);
             assertThat(m.find()).isTrue();
             assertThat(requestByTicket.put(m.group(1), request))
                     .as("asked twice: %s", m.group(1))
                     .isNull();
         }
         assertThat(requestByTicket).hasSize(validTickets);
+        assertThat(repaired)
+                .as("one repair attempt per broken answer, then the DLQ")
+                .hasSize(2)
+                .doesNotHaveDuplicates();
         for (int s = 1; s <= SESSIONS; s++) {
             String session = String.format("S-%03d", s);
             List<String> ids = ticketsBySession.get(session);
