@@ -181,7 +181,8 @@ start_llm_server() {
   require_free_port "$LLM_PORT" "the local model server"
   [[ -n "$profile" ]] && args+=(--profile "$profile")
   [[ "$latency" != 0 || -z "$profile" ]] && args+=(--latency-ms "$latency")
-  say "Starting the local model server on http://localhost:$LLM_PORT/v1 (${profile:+profile $profile, }latency ${latency} ms)"
+  args+=(--triager "${TRIAGER:-embeddings}")
+  say "Starting the local model server on http://localhost:$LLM_PORT/v1 (${TRIAGER:-embeddings} model, ${profile:+profile $profile, }latency ${latency} ms)"
   start_service llm-server java -Xmx256m -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
     -cp "$(tools_cp)" dev.triage.tools.TriageTools llm-server --port "$LLM_PORT" "${args[@]}"
   WAIT_FOR_SERVICE=llm-server wait_until 30 "the model server" curl -fsS "http://localhost:$LLM_PORT/health"

@@ -61,7 +61,8 @@ public final class LocalModelServer implements AutoCloseable {
             int port,
             String model,
             ProviderProfile profile,
-            Consumer<JsonNode> onRequest) {
+            Consumer<JsonNode> onRequest,
+            Triager triager) {
         public Options {
             if (model == null) {
                 model = "local-triage";
@@ -69,10 +70,27 @@ public final class LocalModelServer implements AutoCloseable {
             if (profile == null) {
                 profile = ProviderProfile.NONE;
             }
+            if (triager == null) {
+                triager = RuleBasedTriager::triage;
+            }
         }
 
+        public Options(
+                String host,
+                int port,
+                String model,
+                ProviderProfile profile,
+                Consumer<JsonNode> onRequest) {
+            this(host, port, model, profile, onRequest, null);
+        }
+
+        /** The rule-based model on {@code port}: deterministic, for tests. */
         public static Options onPort(int port) {
             return new Options("127.0.0.1", port, "local-triage", ProviderProfile.NONE, null);
+        }
+
+        public Options withTriager(Triager t) {
+            return new Options(host, port, model, profile, onRequest, t);
         }
 
         /** A fixed latency, replacing the profile's. */
@@ -81,12 +99,19 @@ public final class LocalModelServer implements AutoCloseable {
         }
 
         public Options withProfile(ProviderProfile p) {
-            return new Options(host, port, model, p, onRequest);
+            return new Options(host, port, model, p, onRequest, triager);
         }
 
         public Options withRequestListener(Consumer<JsonNode> listener) {
-            return new Options(host, port, model, profile, listener);
+            return new Options(host, port, model, profile, listener, triager);
         }
+    }
+
+    /** What answers a ticket: the rule-based model or the embedding model. */
+    @FunctionalInterface
+    public interface Triager {
+        ObjectNode triage(
+                List<String> allowed, String systemPrompt, String ticketText, int earlierTurns);
     }
 
     private final Options options;
@@ -403,7 +428,8 @@ public final class LocalModelServer implements AutoCloseable {
                 return "{\"category\": \"billing\", \"priority\": ";
             }
             String content =
-                    RuleBasedTriager.triage(
+                    options.triager()
+                            .triage(
                                     allowedCategories(request, system),
                                     system,
                                     lastUser,

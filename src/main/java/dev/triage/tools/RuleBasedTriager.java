@@ -185,13 +185,8 @@ public final class RuleBasedTriager {
             confidence = Math.min(0.95, 0.5 + 0.45 * bestScore / Math.max(1, total));
         }
 
-        String priority =
-                count(text, URGENT) > 0
-                        ? "urgent"
-                        : count(text, HIGH) > 0 ? "high" : count(text, LOW) > 0 ? "low" : "normal";
-        int neg = count(text, NEGATIVE);
-        int pos = count(text, POSITIVE);
-        String sentiment = neg > pos ? "negative" : pos > neg ? "positive" : "neutral";
+        String priority = priorityByRules(text);
+        String sentiment = sentimentByRules(text);
 
         ObjectNode answer = Json.object();
         answer.put("category", best);
@@ -201,6 +196,20 @@ public final class RuleBasedTriager {
         answer.put("draft_reply", reply(best, earlierTurns));
         answer.put("confidence", Math.round(confidence * 100) / 100.0);
         return answer;
+    }
+
+    /** Priority by word lists: urgent, high and low words, else normal. Lower-case text. */
+    static String priorityByRules(String text) {
+        return count(text, URGENT) > 0
+                ? "urgent"
+                : count(text, HIGH) > 0 ? "high" : count(text, LOW) > 0 ? "low" : "normal";
+    }
+
+    /** Sentiment by counting negative and positive words. Lower-case text. */
+    static String sentimentByRules(String text) {
+        int neg = count(text, NEGATIVE);
+        int pos = count(text, POSITIVE);
+        return neg > pos ? "negative" : pos > neg ? "positive" : "neutral";
     }
 
     static String bodyOf(String ticketText) {

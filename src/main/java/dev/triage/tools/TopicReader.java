@@ -13,12 +13,12 @@ import java.util.Properties;
 import java.util.function.Consumer;
 
 /** Reads a topic from the beginning with isolation level read_committed. */
-final class TopicReader implements AutoCloseable {
+public final class TopicReader implements AutoCloseable {
 
     private final KafkaConsumer<String, String> consumer;
     private final List<TopicPartition> partitions;
 
-    TopicReader(String bootstrap, String topic) {
+    public TopicReader(String bootstrap, String topic) {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrap);
         props.put("isolation.level", "read_committed");
@@ -33,7 +33,7 @@ final class TopicReader implements AutoCloseable {
     }
 
     /** Polls once, handing each value to {@code sink}; returns how many arrived. */
-    int poll(Consumer<String> sink) {
+    public int poll(Consumer<String> sink) {
         int n = 0;
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
             sink.accept(r.value());

@@ -35,7 +35,8 @@ import java.util.concurrent.CountDownLatch;
             TriageTools.Produce.class,
             TriageTools.Results.class,
             TriageTools.Verify.class,
-            TriageTools.Scale.class
+            TriageTools.Scale.class,
+            dev.triage.tools.eval.EvalCommand.class
         })
 public final class TriageTools {
 
@@ -67,6 +68,27 @@ public final class TriageTools {
 
         @Option(names = "--model", defaultValue = "local-triage")
         String model;
+
+        @Option(
+                names = "--triager",
+                defaultValue = "embeddings",
+                description =
+                        "embeddings (sentence embeddings + nearest centroids, the default) or rules"
+                                + " (keyword rules: deterministic, instant start).")
+        String triager;
+
+        @Option(
+                names = "--examples",
+                description =
+                        "CSV with text and label columns: the category examples (default: the"
+                                + " shipped ones for billing, technical, account, shipping, other).")
+        Path examples;
+
+        @Option(
+                names = "--per-class",
+                defaultValue = "20",
+                description = "Examples per label taken from --examples (0: all).")
+        int perClass;
 
         @Option(names = "--rpm", description = "Requests per minute before 429s (0: no limit).")
         Integer rpm;
@@ -115,14 +137,33 @@ public final class TriageTools {
             if (permanent != null) {
                 p = p.withPermanentFailure(permanent);
             }
+            long t0 = System.nanoTime();
+            LocalModelServer.Triager answers;
+            String modelDescription;
+            if (triager.equals("rules")) {
+                answers = RuleBasedTriager::triage;
+                modelDescription = "keyword rules";
+            } else if (triager.equals("embeddings")) {
+                EmbeddingTriager embeddings = EmbeddingTriager.load(examples, perClass);
+                answers = embeddings::triage;
+                modelDescription =
+                        "all-MiniLM-L6-v2 embeddings, nearest centroids of "
+                                + embeddings.labels()
+                                + (examples == null ? " (shipped examples)" : " from " + examples);
+            } else {
+                throw new CommandLine.ParameterException(
+                        new CommandLine(this), "--triager must be embeddings or rules");
+            }
             var server =
                     LocalModelServer.start(
-                            new LocalModelServer.Options(host, port, model, p, null));
-            System.out.println(
-                    "Local model server listening on "
-                            + server.baseUrl()
-                            + ", provider profile: "
-                            + p.describe());
+                            new LocalModelServer.Options(host, port, model, p, null, answers));
+            System.out.printf(
+                    "Local model server listening on %s (started in %d ms); model: %s; provider"
+                            + " profile: %s%n",
+                    server.baseUrl(),
+                    (System.nanoTime() - t0) / 1_000_000,
+                    modelDescription,
+                    p.describe());
             CountDownLatch stop = new CountDownLatch(1);
             Runtime.getRuntime()
                     .addShutdownHook(
