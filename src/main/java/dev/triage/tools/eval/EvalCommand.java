@@ -5,6 +5,7 @@ import dev.triage.config.PromptSettings;
 import dev.triage.tools.EmbeddingTriager;
 import dev.triage.tools.LocalModelServer;
 import dev.triage.tools.ProviderProfile;
+import dev.triage.tools.RuleBasedTriager;
 
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
@@ -83,6 +84,14 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--api-key-env", defaultValue = "", description = "Variable with the key.")
     String apiKeyEnv;
 
+    @Option(
+            names = "--triager",
+            defaultValue = "embeddings",
+            description =
+                    "The local model: embeddings, or rules (a keyword baseline: each label's words"
+                            + " and its description's, no examples).")
+    String triager;
+
     @Option(names = "--concurrency", defaultValue = "16")
     int concurrency;
 
@@ -140,25 +149,27 @@ public final class EvalCommand implements Callable<Integer> {
             String base = endpoint;
             if (base == null) {
                 long t0 = System.nanoTime();
-                EmbeddingTriager local =
-                        split.examples().isEmpty()
-                                ? EmbeddingTriager.load(null, 20)
-                                : EmbeddingTriager.load(split.examples());
+                LocalModelServer.Triager local;
+                String what;
+                if (triager.equals("rules")) {
+                    local = RuleBasedTriager::triage;
+                    what = "local keyword baseline (RuleBasedTriager, no examples)";
+                } else {
+                    EmbeddingTriager embeddings =
+                            split.examples().isEmpty()
+                                    ? EmbeddingTriager.load(null, 20)
+                                    : EmbeddingTriager.load(split.examples());
+                    local = embeddings::triage;
+                    what = "local (all-MiniLM-L6-v2 nearest centroids)";
+                }
                 server =
                         LocalModelServer.start(
                                 new LocalModelServer.Options(
-                                        "127.0.0.1",
-                                        0,
-                                        model,
-                                        ProviderProfile.NONE,
-                                        null,
-                                        local::triage));
+                                        "127.0.0.1", 0, model, ProviderProfile.NONE, null, local));
                 base = server.baseUrl();
                 setup.put(
                         "model",
-                        "local (all-MiniLM-L6-v2 nearest centroids), started in "
-                                + (System.nanoTime() - t0) / 1_000_000
-                                + " ms");
+                        what + ", started in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             } else {
                 setup.put("model", model + " at " + base);
             }
