@@ -244,7 +244,7 @@ kafka_cli() {
 }
 
 create_topics() {
-  say "Creating topics (tickets: 8 partitions, triage-results: 4, triage-dlq: 1)"
+  say "Creating topics (tickets: 8 partitions, triage-results: 4, triage-dlq: 1, customers: 4, compacted)"
   local spec name parts
   for spec in tickets:8 triage-results:4 triage-dlq:1; do
     name="${spec%%:*}"; parts="${spec##*:}"
@@ -252,6 +252,9 @@ create_topics() {
       --bootstrap-server "$KAFKA_BOOTSTRAP" --create --if-not-exists --topic "$name" \
       --partitions "$parts" --replication-factor 1
   done
+  wait_until 60 "topic customers" kafka_cli org.apache.kafka.tools.TopicCommand \
+    --bootstrap-server "$KAFKA_BOOTSTRAP" --create --if-not-exists --topic customers \
+    --partitions 4 --replication-factor 1 --config cleanup.policy=compact
 }
 
 flink_cli() {

@@ -76,6 +76,15 @@ public final class TriageOptions {
                                     + " transaction.max.timeout.ms (15 min by default) and above the"
                                     + " longest expected checkpoint + restart time.");
 
+    public static final ConfigOption<String> CUSTOMERS_TOPIC =
+            ConfigOptions.key("kafka.topics.customers")
+                    .stringType()
+                    .defaultValue("customers")
+                    .withDescription(
+                            "Compacted topic of customer profiles (key: customer_id; value: JSON with"
+                                    + " customer_id, name, tier, plan, language; null value: delete),"
+                                    + " read from the beginning. Used when customers.enabled.");
+
     public static final ConfigOption<Map<String, String>> KAFKA_PROPERTIES =
             ConfigOptions.key("kafka.properties")
                     .mapType()
@@ -307,6 +316,62 @@ public final class TriageOptions {
                             "A session's state (history, turn counter) expires after this long without"
                                     + " a new ticket or answer; a later ticket starts a new conversation.");
 
+    // ---------------------------------------------------------------- customer context
+
+    public static final ConfigOption<Boolean> CUSTOMERS_ENABLED =
+            ConfigOptions.key("customers.enabled")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Join tickets with customer_id to the customers topic and to the customer's"
+                                    + " recent tickets (read back from the results topic), in keyed"
+                                    + " state; the context goes into the prompt and the priority rules.");
+
+    public static final ConfigOption<Duration> CUSTOMERS_PROFILE_WAIT =
+            ConfigOptions.key("customers.profile-wait")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(2))
+                    .withDescription(
+                            "How long a ticket whose customer has no profile yet waits for it (with"
+                                    + " the customer's later tickets behind it, in order). Then it goes"
+                                    + " on without one, and the prompt says the profile is unknown.");
+
+    public static final ConfigOption<Integer> CUSTOMERS_HISTORY_SIZE =
+            ConfigOptions.key("customers.history-size")
+                    .intType()
+                    .defaultValue(5)
+                    .withDescription("Recent tickets kept per customer, across sessions.");
+
+    public static final ConfigOption<Duration> CUSTOMERS_HISTORY_TTL =
+            ConfigOptions.key("customers.history-ttl")
+                    .durationType()
+                    .defaultValue(Duration.ofDays(30))
+                    .withDescription(
+                            "A customer's ticket history expires this long after its last update.");
+
+    public static final ConfigOption<List<String>> CUSTOMERS_HIGH_TIERS =
+            ConfigOptions.key("customers.high-tiers")
+                    .stringType()
+                    .asList()
+                    .defaultValues("gold", "platinum", "enterprise")
+                    .withDescription(
+                            "Tiers whose negative tickets get one priority level more (low to normal,"
+                                    + " normal to high, high to urgent).");
+
+    public static final ConfigOption<Integer> CUSTOMERS_REPEAT_CONTACTS =
+            ConfigOptions.key("customers.repeat-contacts")
+                    .intType()
+                    .defaultValue(3)
+                    .withDescription(
+                            "A customer with at least this many earlier tickets within"
+                                    + " customers.repeat-window gets at least high priority (0: off).");
+
+    public static final ConfigOption<Duration> CUSTOMERS_REPEAT_WINDOW =
+            ConfigOptions.key("customers.repeat-window")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(24))
+                    .withDescription("The window of the repeat-contact rule.");
+
     // ---------------------------------------------------------------- input and prompt
 
     public static final ConfigOption<Integer> MAX_BODY_BYTES =
@@ -387,6 +452,7 @@ public final class TriageOptions {
                         STARTING_OFFSETS,
                         TRANSACTIONAL_ID_PREFIX,
                         TRANSACTION_TIMEOUT,
+                        CUSTOMERS_TOPIC,
                         KAFKA_PROPERTIES));
         all.addAll(PRIMARY.all());
         all.addAll(FALLBACK.all());
@@ -417,6 +483,13 @@ public final class TriageOptions {
                         HISTORY_CHARS,
                         DEDUPE_WINDOW,
                         SESSION_IDLE_TIMEOUT,
+                        CUSTOMERS_ENABLED,
+                        CUSTOMERS_PROFILE_WAIT,
+                        CUSTOMERS_HISTORY_SIZE,
+                        CUSTOMERS_HISTORY_TTL,
+                        CUSTOMERS_HIGH_TIERS,
+                        CUSTOMERS_REPEAT_CONTACTS,
+                        CUSTOMERS_REPEAT_WINDOW,
                         MAX_BODY_BYTES,
                         SYSTEM_PROMPT,
                         CATEGORIES,

@@ -2,8 +2,12 @@ package dev.triage.job;
 
 import static dev.triage.config.TriageOptions.*;
 
+import dev.triage.records.CustomerEvent;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetterSerializer;
+import dev.triage.records.OutcomeDeserializer;
+import dev.triage.records.RawCustomer;
+import dev.triage.records.RawCustomerDeserializer;
 import dev.triage.records.RawTicket;
 import dev.triage.records.RawTicketDeserializer;
 import dev.triage.records.TriageResult;
@@ -34,6 +38,35 @@ public final class KafkaConnectors {
                 // Read only committed tickets when producers write transactionally.
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("partition.discovery.interval.ms", "60000")
+                .build();
+    }
+
+    /** The compacted customers topic, always from the beginning: it is a table. */
+    public static KafkaSource<RawCustomer> customerSource(ReadableConfig conf) {
+        return KafkaSource.<RawCustomer>builder()
+                .setBootstrapServers(conf.get(KAFKA_BOOTSTRAP_SERVERS))
+                .setTopics(conf.get(CUSTOMERS_TOPIC))
+                .setGroupId(conf.get(KAFKA_GROUP_ID) + "-customers")
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setDeserializer(new RawCustomerDeserializer())
+                .setProperties(clientProperties(conf))
+                .setProperty("isolation.level", "read_committed")
+                .build();
+    }
+
+    /**
+     * The job's own results, read back (committed only) as outcomes for the customers' history. A
+     * new job starts at the end: its history begins with its own answers.
+     */
+    public static KafkaSource<CustomerEvent> outcomeSource(ReadableConfig conf) {
+        return KafkaSource.<CustomerEvent>builder()
+                .setBootstrapServers(conf.get(KAFKA_BOOTSTRAP_SERVERS))
+                .setTopics(conf.get(RESULTS_TOPIC))
+                .setGroupId(conf.get(KAFKA_GROUP_ID) + "-history")
+                .setStartingOffsets(OffsetsInitializer.latest())
+                .setDeserializer(new OutcomeDeserializer())
+                .setProperties(clientProperties(conf))
+                .setProperty("isolation.level", "read_committed")
                 .build();
     }
 

@@ -2,6 +2,7 @@ package dev.triage.job;
 
 import static dev.triage.config.TriageOptions.*;
 
+import dev.triage.config.CustomerSettings;
 import dev.triage.config.GatewaySettings;
 import dev.triage.config.JobSettings;
 import dev.triage.config.PromptSettings;
@@ -31,18 +32,34 @@ public final class TriageJob {
     /** Defines the whole job on {@code env} from the settings: Kafka in, triage, Kafka out. */
     public static void build(StreamExecutionEnvironment env, Configuration conf) {
         configure(env, conf);
+        CustomerSettings customers = CustomerSettings.from(conf);
         TriageWorkflow.define(
                 env.fromSource(
                                 KafkaConnectors.ticketSource(conf),
                                 WatermarkStrategy.noWatermarks(),
                                 "Tickets from Kafka")
                         .uid(TriageWorkflow.SOURCE_UID),
+                customers.enabled()
+                        ? env.fromSource(
+                                        KafkaConnectors.customerSource(conf),
+                                        WatermarkStrategy.noWatermarks(),
+                                        "Customer profiles from Kafka")
+                                .uid(TriageWorkflow.CUSTOMERS_SOURCE_UID)
+                        : null,
+                customers.enabled()
+                        ? env.fromSource(
+                                        KafkaConnectors.outcomeSource(conf),
+                                        WatermarkStrategy.noWatermarks(),
+                                        "Earlier results from Kafka")
+                                .uid(TriageWorkflow.OUTCOMES_SOURCE_UID)
+                        : null,
                 KafkaConnectors.resultSink(conf),
                 KafkaConnectors.deadLetterSink(conf),
                 conf.get(MAX_BODY_BYTES),
                 SessionSettings.from(conf),
                 GatewaySettings.from(conf),
                 PromptSettings.from(conf),
+                customers,
                 OpenAiChatClient.FACTORY);
     }
 

@@ -1,14 +1,20 @@
 package dev.triage.job;
 
+import dev.triage.config.CustomerSettings;
 import dev.triage.config.GatewaySettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
 import dev.triage.llm.LlmClientFactory;
+import dev.triage.operators.CustomerEnricher;
+import dev.triage.operators.CustomerParser;
 import dev.triage.operators.TicketParser;
+import dev.triage.records.CustomerEvent;
 import dev.triage.records.DeadLetter;
+import dev.triage.records.RawCustomer;
 import dev.triage.records.RawTicket;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
+import dev.triage.session.PriorityRules;
 import dev.triage.session.SessionTriageOperatorFactory;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -34,6 +40,12 @@ public final class TriageWorkflow {
 
     private TriageWorkflow() {}
 
+    public static final String CUSTOMERS_SOURCE_UID = "customers-source";
+    public static final String CUSTOMER_PARSER_UID = "customer-parser";
+    public static final String OUTCOMES_SOURCE_UID = "outcomes-source";
+    public static final String ENRICHER_UID = "customer-enricher";
+
+    /** The topology without the customer-context join. */
     public static void define(
             DataStream<RawTicket> rawTickets,
             Sink<TriageResult> resultSink,
@@ -43,6 +55,37 @@ public final class TriageWorkflow {
             GatewaySettings gatewaySettings,
             PromptSettings promptSettings,
             LlmClientFactory clientFactory) {
+        define(
+                rawTickets,
+                null,
+                null,
+                resultSink,
+                deadLetterSink,
+                maxBodyBytes,
+                sessionSettings,
+                gatewaySettings,
+                promptSettings,
+                CustomerSettings.disabled(),
+                clientFactory);
+    }
+
+    /**
+     * The topology. With {@code rawCustomers} and {@code outcomes} (null: no customer context),
+     * tickets with a customer id first pass the customer-context join, keyed by customer; tickets
+     * without one go straight on. Then everything is keyed by session.
+     */
+    public static void define(
+            DataStream<RawTicket> rawTickets,
+            DataStream<RawCustomer> rawCustomers,
+            DataStream<CustomerEvent> outcomes,
+            Sink<TriageResult> resultSink,
+            Sink<DeadLetter> deadLetterSink,
+            int maxBodyBytes,
+            SessionSettings sessionSettings,
+            GatewaySettings gatewaySettings,
+            PromptSettings promptSettings,
+            CustomerSettings customerSettings,
+            LlmClientFactory clientFactory) {
 
         SingleOutputStreamOperator<Ticket> tickets =
                 rawTickets
@@ -50,9 +93,36 @@ public final class TriageWorkflow {
                         .returns(TypeInformation.of(Ticket.class))
                         .uid(PARSER_UID)
                         .name("Parse and validate tickets");
+        DataStream<DeadLetter> deadLetters = tickets.getSideOutput(DeadLetter.OUTPUT_TAG);
+
+        DataStream<Ticket> toTriage = tickets;
+        if (rawCustomers != null && outcomes != null) {
+            SingleOutputStreamOperator<CustomerEvent> profiles =
+                    rawCustomers
+                            .process(new CustomerParser())
+                            .returns(TypeInformation.of(CustomerEvent.class))
+                            .uid(CUSTOMER_PARSER_UID)
+                            .name("Parse customer profiles");
+            deadLetters = deadLetters.union(profiles.getSideOutput(DeadLetter.OUTPUT_TAG));
+            DataStream<Ticket> enriched =
+                    tickets.filter(t -> t.customerId() != null && !t.customerId().isBlank())
+                            .name("Tickets with a customer")
+                            .keyBy(Ticket::customerId, Types.STRING)
+                            .connect(
+                                    profiles.union(outcomes)
+                                            .keyBy(CustomerEvent::customerId, Types.STRING))
+                            .process(new CustomerEnricher(customerSettings))
+                            .returns(TypeInformation.of(Ticket.class))
+                            .uid(ENRICHER_UID)
+                            .name("Join customer context");
+            toTriage =
+                    enriched.union(
+                            tickets.filter(t -> t.customerId() == null || t.customerId().isBlank())
+                                    .name("Tickets without a customer"));
+        }
 
         SingleOutputStreamOperator<TriageResult> results =
-                tickets.keyBy(Ticket::sessionId, Types.STRING)
+                toTriage.keyBy(Ticket::sessionId, Types.STRING)
                         .transform(
                                 "Triage sessions with the LLM",
                                 TypeInformation.of(TriageResult.class),
@@ -60,11 +130,12 @@ public final class TriageWorkflow {
                                         sessionSettings,
                                         gatewaySettings,
                                         promptSettings,
+                                        PriorityRules.from(customerSettings),
                                         clientFactory))
                         .uid(TRIAGE_UID);
 
         results.sinkTo(resultSink).uid(RESULTS_SINK_UID).name("Triage results to Kafka");
-        tickets.getSideOutput(DeadLetter.OUTPUT_TAG)
+        deadLetters
                 .union(results.getSideOutput(DeadLetter.OUTPUT_TAG))
                 .sinkTo(deadLetterSink)
                 .uid(DLQ_SINK_UID)

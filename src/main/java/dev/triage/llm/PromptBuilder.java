@@ -1,7 +1,10 @@
 package dev.triage.llm;
 
 import dev.triage.config.PromptSettings;
+import dev.triage.records.CustomerContext;
+import dev.triage.records.CustomerProfile;
 import dev.triage.records.Json;
+import dev.triage.records.PastTicket;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
 
@@ -45,7 +48,7 @@ public final class PromptBuilder {
             messages.add(ChatMessage.user(turn.ticketText()));
             messages.add(ChatMessage.assistant(turn.answerJson()));
         }
-        messages.add(ChatMessage.user(ticketText(ticket)));
+        messages.add(ChatMessage.user(withCustomer(ticketText(ticket), ticket)));
         return messages;
     }
 
@@ -73,6 +76,57 @@ public final class PromptBuilder {
             text.append("Subject: ").append(ticket.subject()).append('\n');
         }
         return text.append('\n').append(ticket.body()).toString();
+    }
+
+    /**
+     * The current ticket with what the job knows about its customer, as header lines before the
+     * body (earlier turns in the history do not repeat them).
+     */
+    static String withCustomer(String text, Ticket ticket) {
+        CustomerContext c = ticket.customer();
+        if (c == null) {
+            return text;
+        }
+        StringBuilder lines = new StringBuilder();
+        CustomerProfile p = c.profile();
+        if (p == null) {
+            lines.append("Customer: ")
+                    .append(ticket.customerId())
+                    .append(" (profile not available)\n");
+        } else {
+            lines.append("Customer: ")
+                    .append(p.name() == null ? p.customerId() : p.name())
+                    .append(" (tier ")
+                    .append(orDash(p.tier()))
+                    .append(", plan ")
+                    .append(orDash(p.plan()))
+                    .append(", language ")
+                    .append(orDash(p.language()))
+                    .append(")\n");
+        }
+        if (!c.recent().isEmpty()) {
+            lines.append("Customer's recent tickets:");
+            for (PastTicket t : c.recent()) {
+                lines.append(' ')
+                        .append(t.ticketId())
+                        .append(" (")
+                        .append(t.category())
+                        .append(", ")
+                        .append(t.priority())
+                        .append(", ")
+                        .append(Json.isoInstant(t.createdAt()), 0, 10)
+                        .append(");");
+            }
+            lines.append('\n');
+        }
+        int blank = text.indexOf("\n\n");
+        return blank < 0
+                ? lines + text
+                : text.substring(0, blank + 1) + lines + text.substring(blank + 1);
+    }
+
+    private static String orDash(String s) {
+        return s == null || s.isBlank() ? "-" : s;
     }
 
     /** Strict-mode schema: every property required, no additional properties. */

@@ -2,7 +2,8 @@ package dev.triage.records;
 
 /**
  * A valid support ticket. {@code createdAt} is epoch milliseconds; the source coordinates let a
- * dead letter point at the exact input record.
+ * dead letter point at the exact input record. {@code customer} is what the enrichment join knew
+ * about the customer when the ticket passed it (null: no customer id, or enrichment off).
  */
 public record Ticket(
         String ticketId,
@@ -14,7 +15,49 @@ public record Ticket(
         long createdAt,
         String sourceTopic,
         int sourcePartition,
-        long sourceOffset) {
+        long sourceOffset,
+        CustomerContext customer) {
+
+    public Ticket(
+            String ticketId,
+            String sessionId,
+            String customerId,
+            String channel,
+            String subject,
+            String body,
+            long createdAt,
+            String sourceTopic,
+            int sourcePartition,
+            long sourceOffset) {
+        this(
+                ticketId,
+                sessionId,
+                customerId,
+                channel,
+                subject,
+                body,
+                createdAt,
+                sourceTopic,
+                sourcePartition,
+                sourceOffset,
+                null);
+    }
+
+    /** The same ticket with the customer's context attached. */
+    public Ticket withCustomer(CustomerContext context) {
+        return new Ticket(
+                ticketId,
+                sessionId,
+                customerId,
+                channel,
+                subject,
+                body,
+                createdAt,
+                sourceTopic,
+                sourcePartition,
+                sourceOffset,
+                context);
+    }
 
     /** The ticket as JSON in the input format, used as the payload of late dead letters. */
     public String toJson() {

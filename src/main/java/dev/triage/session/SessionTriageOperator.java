@@ -73,6 +73,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private final SessionSettings settings;
     private final GatewaySettings gatewaySettings;
     private final PromptSettings promptSettings;
+    private final PriorityRules priorityRules;
     private final LlmClientFactory clientFactory;
     private final transient MailboxExecutor mailbox;
 
@@ -140,10 +141,12 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             SessionSettings settings,
             GatewaySettings gatewaySettings,
             PromptSettings promptSettings,
+            PriorityRules priorityRules,
             LlmClientFactory clientFactory) {
         super(parameters);
         this.settings = settings;
         this.gatewaySettings = gatewaySettings;
+        this.priorityRules = priorityRules;
         this.promptSettings = promptSettings;
         this.clientFactory = clientFactory;
         this.mailbox = parameters.getMailboxExecutor();
@@ -563,7 +566,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         ticket.customerId(),
                         current.turn(),
                         answer.category(),
-                        answer.priority(),
+                        priorityRules.apply(
+                                answer.priority(),
+                                answer.sentiment(),
+                                ticket.customer(),
+                                ticket.createdAt()),
                         answer.sentiment(),
                         answer.summary(),
                         answer.draftReply(),

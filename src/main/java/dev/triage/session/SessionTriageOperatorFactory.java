@@ -21,6 +21,7 @@ public class SessionTriageOperatorFactory extends AbstractStreamOperatorFactory<
     private final SessionSettings settings;
     private final GatewaySettings gateway;
     private final PromptSettings prompts;
+    private final PriorityRules priorityRules;
     private final LlmClientFactory clientFactory;
 
     public SessionTriageOperatorFactory(
@@ -28,6 +29,16 @@ public class SessionTriageOperatorFactory extends AbstractStreamOperatorFactory<
             GatewaySettings gateway,
             PromptSettings prompts,
             LlmClientFactory clientFactory) {
+        this(settings, gateway, prompts, PriorityRules.NONE, clientFactory);
+    }
+
+    public SessionTriageOperatorFactory(
+            SessionSettings settings,
+            GatewaySettings gateway,
+            PromptSettings prompts,
+            PriorityRules priorityRules,
+            LlmClientFactory clientFactory) {
+        this.priorityRules = priorityRules;
         this.settings = settings;
         this.gateway = gateway;
         this.prompts = prompts;
@@ -38,7 +49,9 @@ public class SessionTriageOperatorFactory extends AbstractStreamOperatorFactory<
     @SuppressWarnings("unchecked")
     public <T extends StreamOperator<TriageResult>> T createStreamOperator(
             StreamOperatorParameters<TriageResult> parameters) {
-        return (T) new SessionTriageOperator(parameters, settings, gateway, prompts, clientFactory);
+        return (T)
+                new SessionTriageOperator(
+                        parameters, settings, gateway, prompts, priorityRules, clientFactory);
     }
 
     @Override

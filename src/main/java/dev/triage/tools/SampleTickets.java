@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -102,6 +103,37 @@ public final class SampleTickets {
             }
             t.put("created_at", Instant.ofEpochMilli(now + i).toString());
             out.add(t.toString());
+        }
+        return out;
+    }
+
+    private static final String[] NAMES = {
+        "Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Linus", "Frances", "Dennis"
+    };
+    private static final String[] TIERS = {"bronze", "silver", "silver", "gold", "platinum"};
+    private static final String[] PLANS = {"free", "basic", "pro", "business"};
+    private static final String[] LANGUAGES = {"en", "en", "de", "fr", "es"};
+
+    /**
+     * Profiles (customer_id, JSON) for the customers of the generated sessions; one customer in ten
+     * has none, so that the enrichment's missing-profile policy shows.
+     */
+    public static List<Map.Entry<String, String>> profiles(int sessions, long seed) {
+        Random random = new Random(seed);
+        List<Map.Entry<String, String>> out = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int s = 0; s < sessions; s++) {
+            String id = String.format("C-%04d", (s * 7919) % 5000);
+            if (!seen.add(id) || Math.floorMod(id.hashCode(), 10) == 0) {
+                continue;
+            }
+            ObjectNode p = Json.object();
+            p.put("customer_id", id);
+            p.put("name", NAMES[random.nextInt(NAMES.length)] + " " + id.substring(2));
+            p.put("tier", TIERS[random.nextInt(TIERS.length)]);
+            p.put("plan", PLANS[random.nextInt(PLANS.length)]);
+            p.put("language", LANGUAGES[random.nextInt(LANGUAGES.length)]);
+            out.add(Map.entry(id, p.toString()));
         }
         return out;
     }

@@ -196,6 +196,14 @@ public final class TriageTools {
         @Option(names = "--seed", defaultValue = "42")
         long seed;
 
+        @Option(names = "--customers-topic", defaultValue = "customers")
+        String customersTopic;
+
+        @Option(
+                names = "--no-profiles",
+                description = "With --sample: do not send the sample customers' profiles.")
+        boolean noProfiles;
+
         @Option(
                 names = "--id-prefix",
                 defaultValue = "",
@@ -224,6 +232,19 @@ public final class TriageTools {
             props.put("linger.ms", "5");
             try (var producer =
                     new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+                if (sample != null && !noProfiles) {
+                    int s = sessions != null ? sessions : Math.max(1, sample / 4);
+                    var profiles = SampleTickets.profiles(s, seed);
+                    for (var p : profiles) {
+                        producer.send(
+                                new ProducerRecord<>(customersTopic, p.getKey(), p.getValue()));
+                    }
+                    System.out.println(
+                            "Produced "
+                                    + profiles.size()
+                                    + " customer profiles to "
+                                    + customersTopic);
+                }
                 for (String line : lines) {
                     // The session id as key keeps a session's tickets in one partition, in order.
                     producer.send(new ProducerRecord<>(topic, sessionKey(line), line));

@@ -12,6 +12,8 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 /** Records and state types use Flink's POJO serializer (evolvable), never the Kryo fallback. */
 class RecordTypesTest {
 
@@ -103,6 +105,18 @@ class RecordTypesTest {
                         "latency_ms");
         assertThat(json.at("/usage/prompt_tokens").asInt()).isEqualTo(10);
         assertThat(json.get("triaged_at").asText()).isEqualTo("1970-01-01T00:00:01Z");
+    }
+
+    @Test
+    void customerRecordsRoundTripWithoutKryo() throws Exception {
+        CustomerProfile profile = new CustomerProfile("C-1", "Ada", "gold", "pro", "en");
+        PastTicket past = new PastTicket("T-0", "S-0", "billing", "high", "negative", 7L);
+        assertRoundTrip(CustomerProfile.class, profile);
+        assertRoundTrip(CustomerEvent.class, CustomerEvent.outcome("C-1", past));
+        assertRoundTrip(CustomerEvent.class, CustomerEvent.profile(profile));
+        assertRoundTrip(
+                Ticket.class,
+                TICKET.withCustomer(new CustomerContext(profile, List.of(past, past))));
     }
 
     @Test

@@ -54,6 +54,7 @@ public final class TriageStack implements AutoCloseable {
         kafka.createTopic("tickets", 4);
         kafka.createTopic("triage-results", 2);
         kafka.createTopic("triage-dlq", 1);
+        kafka.createTopic("customers", 2);
         TriageStack[] self = new TriageStack[1];
         LocalModelServer model =
                 LocalModelServer.start(

@@ -1,0 +1,147 @@
+package dev.triage.operators;
+
+import dev.triage.config.CustomerSettings;
+import dev.triage.records.CustomerContext;
+import dev.triage.records.CustomerEvent;
+import dev.triage.records.CustomerProfile;
+import dev.triage.records.PastTicket;
+import dev.triage.records.Ticket;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.typeutils.ListTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The customer-context join, keyed by customer id: tickets on one side; profiles (from the
+ * compacted customers topic) and outcomes of the customer's earlier tickets (from the results
+ * topic) on the other. Each ticket leaves with a {@link CustomerContext}: the profile and the most
+ * recent earlier tickets across sessions.
+ *
+ * <p>A ticket whose customer has no profile yet waits for it, in keyed state, at most {@code
+ * profileWait} (a processing-time timer); the customer's later tickets wait behind it, so the
+ * customer's (and so each session's) order is kept. When the profile arrives they all go on with
+ * it; when the wait is over they go on without it. Nothing is held forever, and nothing is dropped.
+ */
+public class CustomerEnricher
+        extends KeyedCoProcessFunction<String, Ticket, CustomerEvent, Ticket> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final CustomerSettings settings;
+
+    private transient ValueState<CustomerProfile> profile;
+    private transient ValueState<List<PastTicket>> history;
+    private transient ValueState<List<Ticket>> waiting;
+    private transient Counter withoutProfile;
+    private transient Counter enriched;
+
+    public CustomerEnricher(CustomerSettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        var profiles =
+                new ValueStateDescriptor<>(
+                        "customer-profile", TypeInformation.of(CustomerProfile.class));
+        var recent =
+                new ValueStateDescriptor<>(
+                        "customer-history", new ListTypeInfo<>(PastTicket.class));
+        recent.enableTimeToLive(
+                StateTtlConfig.newBuilder(settings.historyTtl())
+                        .updateTtlOnCreateAndWrite()
+                        .neverReturnExpired()
+                        .cleanupInRocksdbCompactFilter(1000)
+                        .build());
+        var pending =
+                new ValueStateDescriptor<>(
+                        "tickets-waiting-for-profile", new ListTypeInfo<>(Ticket.class));
+        profile = getRuntimeContext().getState(profiles);
+        history = getRuntimeContext().getState(recent);
+        waiting = getRuntimeContext().getState(pending);
+        withoutProfile = getRuntimeContext().getMetricGroup().counter("ticketsWithoutProfile");
+        enriched = getRuntimeContext().getMetricGroup().counter("ticketsWithProfile");
+    }
+
+    @Override
+    public void processElement1(Ticket ticket, Context ctx, Collector<Ticket> out)
+            throws Exception {
+        List<Ticket> queue = waiting.value();
+        CustomerProfile p = profile.value();
+        if (p != null && queue == null) {
+            enriched.inc();
+            out.collect(ticket.withCustomer(context(p)));
+            return;
+        }
+        List<Ticket> updated = queue == null ? new ArrayList<>() : new ArrayList<>(queue);
+        updated.add(ticket);
+        waiting.update(updated);
+        if (queue == null) {
+            ctx.timerService()
+                    .registerProcessingTimeTimer(
+                            ctx.timerService().currentProcessingTime()
+                                    + settings.profileWait().toMillis());
+        }
+    }
+
+    @Override
+    public void processElement2(CustomerEvent event, Context ctx, Collector<Ticket> out)
+            throws Exception {
+        if (event.outcome() != null) {
+            remember(event.outcome());
+        } else if (event.deleted()) {
+            profile.clear();
+        } else if (event.profile() != null) {
+            profile.update(event.profile());
+            release(out, event.profile());
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Ticket> out)
+            throws Exception {
+        release(out, profile.value());
+    }
+
+    /** Lets every waiting ticket go on, in order, with the profile (or without one). */
+    private void release(Collector<Ticket> out, CustomerProfile p) throws Exception {
+        List<Ticket> queue = waiting.value();
+        if (queue == null) {
+            return;
+        }
+        waiting.clear();
+        CustomerContext context = context(p);
+        for (Ticket t : queue) {
+            (p == null ? withoutProfile : enriched).inc();
+            out.collect(t.withCustomer(context));
+        }
+    }
+
+    private CustomerContext context(CustomerProfile p) throws Exception {
+        List<PastTicket> recent = history.value();
+        return new CustomerContext(p, recent == null ? List.of() : recent);
+    }
+
+    private void remember(PastTicket outcome) throws Exception {
+        List<PastTicket> recent = history.value();
+        List<PastTicket> updated = recent == null ? new ArrayList<>() : new ArrayList<>(recent);
+        if (updated.stream().anyMatch(t -> t.ticketId().equals(outcome.ticketId()))) {
+            return; // a result read twice
+        }
+        updated.add(outcome);
+        updated.sort((a, b) -> Long.compare(a.createdAt(), b.createdAt()));
+        while (updated.size() > settings.historySize()) {
+            updated.remove(0);
+        }
+        history.update(updated);
+    }
+}

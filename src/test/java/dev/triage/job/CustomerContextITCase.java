@@ -1,0 +1,135 @@
+package dev.triage.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.triage.records.Json;
+import dev.triage.testing.TriageStack;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.AbstractMap.SimpleEntry;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The customer-context join in the real pipeline: profiles from the compacted customers topic, a
+ * profile that arrives after its ticket, one that never does, the customer's earlier tickets read
+ * back from the results topic, the priority rule for a high tier, and a bad profile record.
+ */
+class CustomerContextITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(2)
+                            .setConfiguration(clusterConfig())
+                            .build());
+
+    @Test
+    void profilesAndHistoryReachThePromptAndALateProfileIsHandledAsDocumented() throws Exception {
+        try (TriageStack stack = TriageStack.start(0)) {
+            Configuration settings =
+                    stack.settings(
+                            "job.parallelism: 2",
+                            "customers.profile-wait: 3s",
+                            "customers.high-tiers: gold");
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.enableCheckpointing(500);
+            TriageJob.build(env, settings);
+            JobClient job = env.executeAsync("customer-context-it");
+            FailoverITCase.waitUntilRunning(job);
+
+            profile(
+                    stack,
+                    "C-GOLD",
+                    "{\"customer_id\":\"C-GOLD\",\"name\":\"Ada\",\"tier\":\"gold\",\"plan\":\"pro\",\"language\":\"en\"}");
+            profile(stack, "C-BAD", "not json");
+            Thread.sleep(1000);
+            ticket(stack, "S-GOLD", "T-G1", "C-GOLD", "This is unacceptable, my invoice is wrong.");
+            ticket(stack, "S-LATE", "T-L1", "C-LATE", "Where is my order?");
+            ticket(stack, "S-NONE", "T-N1", "C-NONE", "Where is my parcel?");
+            ticket(stack, "S-ANON", "T-A1", null, "Just a question about your prices.");
+            Thread.sleep(1000); // the late profile comes one second after its ticket
+            profile(
+                    stack,
+                    "C-LATE",
+                    "{\"customer_id\":\"C-LATE\",\"name\":\"Lea\",\"tier\":\"silver\"}");
+
+            List<String> first = stack.results(4, Duration.ofMinutes(1));
+            Thread.sleep(2000); // the results are read back as the customers' history
+            ticket(stack, "S-GOLD-2", "T-G2", "C-GOLD", "Any news about my invoice?");
+            List<String> all = stack.results(5, Duration.ofMinutes(1));
+            List<String> dead = stack.kafka.readCommitted("triage-dlq", 1, Duration.ofSeconds(30));
+            job.cancel().get();
+
+            Map<String, JsonNode> byId = new HashMap<>();
+            for (String r : all) {
+                JsonNode n = Json.MAPPER.readTree(r);
+                byId.put(n.get("ticket_id").asText(), n);
+            }
+            assertThat(first).hasSize(4);
+            assertThat(byId).containsOnlyKeys("T-G1", "T-L1", "T-N1", "T-A1", "T-G2");
+            // gold + negative: one level more than the model's "high" (the word "unacceptable")
+            assertThat(byId.get("T-G1").get("priority").asText()).isEqualTo("urgent");
+
+            assertThat(prompt(stack, "T-G1"))
+                    .contains("Customer: Ada (tier gold, plan pro, language en)");
+            assertThat(prompt(stack, "T-L1")).contains("Customer: Lea (tier silver");
+            assertThat(prompt(stack, "T-N1")).contains("Customer: C-NONE (profile not available)");
+            assertThat(prompt(stack, "T-A1")).doesNotContain("Customer:");
+            assertThat(prompt(stack, "T-G2")).contains("Customer's recent tickets: T-G1 (billing");
+
+            assertThat(dead).hasSize(1);
+            JsonNode letter = Json.MAPPER.readTree(dead.get(0));
+            assertThat(letter.get("reason").asText()).isEqualTo("invalid_json");
+            assertThat(letter.at("/source/topic").asText()).isEqualTo("customers");
+            assertThat(letter.get("payload").asText()).isEqualTo("not json");
+        }
+    }
+
+    private static String prompt(TriageStack stack, String ticketId) {
+        var requests = stack.requestsByTicket.get(ticketId);
+        assertThat(requests).as(ticketId).isNotNull();
+        JsonNode messages = requests.peek().get("messages");
+        return messages.get(messages.size() - 1).get("content").asText();
+    }
+
+    private static void profile(TriageStack stack, String id, String json) {
+        stack.kafka.produce(
+                "customers", List.of(new SimpleEntry<>(id, json.getBytes(StandardCharsets.UTF_8))));
+    }
+
+    private static void ticket(
+            TriageStack stack, String session, String id, String customer, String body) {
+        var node = Json.object();
+        node.put("ticket_id", id);
+        node.put("session_id", session);
+        if (customer != null) {
+            node.put("customer_id", customer);
+        }
+        node.put("body", body);
+        stack.produce(
+                List.of(
+                        new SimpleEntry<>(
+                                session, node.toString().getBytes(StandardCharsets.UTF_8))));
+    }
+
+    private static Configuration clusterConfig() {
+        Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        return conf;
+    }
+}
