@@ -18,9 +18,14 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /** Builds the Kafka source and the exactly-once sinks from the job settings. */
 public final class KafkaConnectors {
@@ -39,6 +44,33 @@ public final class KafkaConnectors {
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("partition.discovery.interval.ms", "60000")
                 .build();
+    }
+
+    /**
+     * Fails the submission with a clear message when a topic the job reads is missing: a Kafka
+     * source on a missing topic would otherwise fail over again and again at runtime.
+     */
+    public static void checkTopicsExist(ReadableConfig conf) throws Exception {
+        List<String> needed =
+                new ArrayList<>(List.of(conf.get(TICKETS_TOPIC), conf.get(RESULTS_TOPIC)));
+        if (conf.get(CUSTOMERS_ENABLED)) {
+            needed.add(conf.get(CUSTOMERS_TOPIC));
+        }
+        Properties props = clientProperties(conf);
+        props.put("bootstrap.servers", conf.get(KAFKA_BOOTSTRAP_SERVERS));
+        try (Admin admin = Admin.create(props)) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<String> missing = needed.stream().filter(t -> !existing.contains(t)).toList();
+            if (!missing.isEmpty()) {
+                throw new IllegalStateException(
+                        "Kafka topics "
+                                + missing
+                                + " do not exist on "
+                                + conf.get(KAFKA_BOOTSTRAP_SERVERS)
+                                + ". Create them (the customers topic with cleanup.policy=compact),"
+                                + " or set customers.enabled: false to run without customer context.");
+            }
+        }
     }
 
     /** The compacted customers topic, always from the beginning: it is a table. */

@@ -60,7 +60,9 @@ class RescaleITCase {
             stack.produce(TriageStack.turns(sessions, 4, 10));
             Thread.sleep(100);
             long t0 = System.nanoTime();
+            long before = stack.model.requests();
             String savepoint1 = stop(job, savepoints);
+            long sentWhileStopping = stack.model.requests() - before;
             double stopSeconds = (System.nanoTime() - t0) / 1e9;
             int askedBeforeSavepoint = stack.requestsByTicket.size();
 
@@ -70,7 +72,9 @@ class RescaleITCase {
             double restoreSeconds = (System.nanoTime() - t0) / 1e9;
             stack.produce(TriageStack.turns(sessions, 11, 12));
             stack.results(SESSIONS * 12, Duration.ofMinutes(2));
+            before = stack.model.requests();
             String savepoint2 = stop(job, savepoints);
+            sentWhileStopping += stack.model.requests() - before;
 
             // Phase 3 at parallelism 1: turns 13-14.
             job = start(stack, 1, savepoint2);
@@ -103,9 +107,15 @@ class RescaleITCase {
             assertThat(askedBeforeSavepoint).isLessThan(SESSIONS * 10); // some were still waiting
             assertThat(stack.requestsByTicket).hasSize(SESSIONS * TURNS);
             assertThat(stack.historyViolations(results, HISTORY_TURNS)).isEmpty();
-            // Calls in flight at a savepoint are asked again after the restore, and only those:
-            // at most parallelism x max-in-flight per stop (2 x 64, then 3 x 64).
-            assertThat(stack.reRequests()).isPositive().isLessThanOrEqualTo((2 + 3) * 64);
+            // Asked again after a restore: the calls in flight at the savepoint (at most
+            // parallelism x max-in-flight: 2 x 64, then 3 x 64) and those sent while the job was
+            // stopping, after the savepoint's snapshot; nothing else.
+            System.out.printf(
+                    "Rescale ITCase: %d requests sent while the two stops were under way%n",
+                    sentWhileStopping);
+            assertThat(stack.reRequests())
+                    .isPositive()
+                    .isLessThanOrEqualTo((int) ((2 + 3) * 64 + sentWhileStopping));
         }
     }
 

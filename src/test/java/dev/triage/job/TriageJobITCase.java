@@ -69,6 +69,7 @@ class TriageJobITCase {
         kafka.createTopic("tickets", 4);
         kafka.createTopic("triage-results", 2);
         kafka.createTopic("triage-dlq", 1);
+        kafka.createTopic("customers", 1);
         model =
                 LocalModelServer.start(
                         LocalModelServer.Options.onPort(0)
