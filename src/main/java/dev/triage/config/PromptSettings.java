@@ -1,23 +1,90 @@
 package dev.triage.config;
 
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import org.apache.flink.configuration.ReadableConfig;
 
+import java.io.IOException;
+import java.io.Reader;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** The system prompt and the categories (name to description), sorted by name. */
-public record PromptSettings(String systemPrompt, TreeMap<String, String> categories)
+/**
+ * The system prompt, the categories (name to description, sorted by name) and labelled few-shot
+ * examples for the prompt (read from {@code triage.few-shot.file} when the job is submitted, so the
+ * TaskManagers need no copy of the file).
+ */
+public record PromptSettings(
+        String systemPrompt, TreeMap<String, String> categories, List<FewShot> fewShot)
         implements Serializable {
+
+    /** One labelled example ticket for the prompt. */
+    public record FewShot(String text, String category) implements Serializable {}
 
     public PromptSettings {
         if (categories.isEmpty()) {
             throw new IllegalArgumentException("triage.categories must name at least one category");
         }
+        fewShot = fewShot == null ? List.of() : List.copyOf(fewShot);
+    }
+
+    public PromptSettings(String systemPrompt, TreeMap<String, String> categories) {
+        this(systemPrompt, categories, List.of());
     }
 
     public static PromptSettings from(ReadableConfig conf) {
         Map<String, String> categories = conf.get(TriageOptions.CATEGORIES);
-        return new PromptSettings(conf.get(TriageOptions.SYSTEM_PROMPT), new TreeMap<>(categories));
+        String file = conf.get(TriageOptions.FEW_SHOT_FILE);
+        List<FewShot> examples =
+                file.isBlank()
+                        ? List.of()
+                        : readFewShot(Path.of(file), conf.get(TriageOptions.FEW_SHOT_PER_CLASS));
+        for (FewShot e : examples) {
+            if (!categories.containsKey(e.category())) {
+                throw new IllegalArgumentException(
+                        "few-shot example labelled '"
+                                + e.category()
+                                + "' is not one of triage.categories "
+                                + categories.keySet());
+            }
+        }
+        return new PromptSettings(
+                conf.get(TriageOptions.SYSTEM_PROMPT), new TreeMap<>(categories), examples);
+    }
+
+    /** Reads a CSV with {@code text} and {@code label} columns, at most k per label (0: all). */
+    public static List<FewShot> readFewShot(Path csv, int perClass) {
+        List<FewShot> out = new ArrayList<>();
+        Map<String, Integer> counts = new HashMap<>();
+        try (Reader in = Files.newBufferedReader(csv, StandardCharsets.UTF_8);
+                MappingIterator<Map<String, String>> rows =
+                        new CsvMapper()
+                                .readerForMapOf(String.class)
+                                .with(CsvSchema.emptySchema().withHeader())
+                                .readValues(in)) {
+            while (rows.hasNext()) {
+                Map<String, String> row = rows.next();
+                String text = row.get("text");
+                String label = row.get("label");
+                if (text == null || label == null || text.isBlank() || label.isBlank()) {
+                    continue;
+                }
+                if (perClass <= 0 || counts.merge(label.strip(), 1, Integer::sum) <= perClass) {
+                    out.add(new FewShot(text.strip(), label.strip()));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the few-shot examples " + csv, e);
+        }
+        return out;
     }
 }

@@ -407,6 +407,22 @@ public final class TriageOptions {
                             "Category name to description. Answers with any other category go to the"
                                     + " DLQ as llm_invalid_output.");
 
+    public static final ConfigOption<String> FEW_SHOT_FILE =
+            ConfigOptions.key("triage.few-shot.file")
+                    .stringType()
+                    .defaultValue("")
+                    .withDescription(
+                            "CSV (columns text, label) of labelled tickets shown to the model in the"
+                                    + " system prompt as examples; labels must be categories. Read when"
+                                    + " the job is submitted. Empty: none.");
+
+    public static final ConfigOption<Integer> FEW_SHOT_PER_CLASS =
+            ConfigOptions.key("triage.few-shot.per-class")
+                    .intType()
+                    .defaultValue(3)
+                    .withDescription(
+                            "Few-shot examples per category taken from the file (0: all).");
+
     // ---------------------------------------------------------------- job
 
     public static final ConfigOption<String> JOB_NAME =
@@ -493,6 +509,8 @@ public final class TriageOptions {
                         MAX_BODY_BYTES,
                         SYSTEM_PROMPT,
                         CATEGORIES,
+                        FEW_SHOT_FILE,
+                        FEW_SHOT_PER_CLASS,
                         JOB_NAME,
                         PARALLELISM,
                         MAX_PARALLELISM,

@@ -36,6 +36,16 @@ public final class PromptBuilder {
                         + " categories above), priority (low, normal, high or urgent), sentiment"
                         + " (negative, neutral or positive), summary (one sentence), draft_reply"
                         + " (a reply to the customer), confidence (a number from 0 to 1).");
+        if (!settings.fewShot().isEmpty()) {
+            system.append("\n\nExamples of tickets and their category:\n");
+            for (PromptSettings.FewShot e : settings.fewShot()) {
+                system.append("- \"")
+                        .append(e.text().replace('\n', ' '))
+                        .append("\" -> ")
+                        .append(e.category())
+                        .append('\n');
+            }
+        }
         this.systemMessage = system.toString();
         this.answerSchema = schema(settings.categories().keySet());
     }

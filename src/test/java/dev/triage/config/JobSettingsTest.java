@@ -108,6 +108,46 @@ class JobSettingsTest {
     }
 
     @Test
+    void fewShotExamplesAreReadAtSubmissionAndShownInThePrompt(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path csv = dir.resolve("shots.csv");
+        Files.writeString(
+                csv,
+                "text,label\n\"Charged twice\",billing\n\"Refund please\",billing\n"
+                        + "\"Parcel lost\",shipping\n");
+        Configuration conf =
+                JobSettings.fromArgs(
+                        new String[] {
+                            "jobs/local.yaml",
+                            "triage.few-shot.file=" + csv,
+                            "triage.few-shot.per-class=1"
+                        });
+        PromptSettings prompts = PromptSettings.from(conf);
+        assertThat(prompts.fewShot())
+                .extracting(PromptSettings.FewShot::category)
+                .containsExactly("billing", "shipping");
+        String system =
+                new dev.triage.llm.PromptBuilder(prompts)
+                        .messages(
+                                List.of(),
+                                new dev.triage.records.Ticket(
+                                        "T", "S", null, null, null, "b", 0, "t", 0, 0))
+                        .get(0)
+                        .content();
+        assertThat(system).contains("- \"Charged twice\" -> billing").doesNotContain("Refund");
+
+        Files.writeString(csv, "text,label\n\"Hello\",astrology\n");
+        assertThatThrownBy(
+                        () ->
+                                PromptSettings.from(
+                                        JobSettings.fromArgs(
+                                                new String[] {
+                                                    "jobs/local.yaml", "triage.few-shot.file=" + csv
+                                                })))
+                .hasMessageContaining("astrology");
+    }
+
+    @Test
     void defaultsApplyWhenNothingIsSet() throws Exception {
         Configuration conf = JobSettings.fromYaml("");
         assertThat(conf.get(TriageOptions.MAX_BODY_BYTES)).isEqualTo(32 * 1024);

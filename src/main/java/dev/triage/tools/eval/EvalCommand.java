@@ -92,6 +92,14 @@ public final class EvalCommand implements Callable<Integer> {
                             + " and its description's, no examples).")
     String triager;
 
+    @Option(
+            names = "--few-shot",
+            defaultValue = "0",
+            description =
+                    "Show this many of the examples per label in the prompt (for a remote LLM;"
+                            + " the local model uses all examples anyway).")
+    int fewShot;
+
     @Option(names = "--concurrency", defaultValue = "16")
     int concurrency;
 
@@ -139,11 +147,17 @@ public final class EvalCommand implements Callable<Integer> {
             prompts.categories()
                     .forEach((k, v) -> overrides.add("triage.categories." + k + "=" + v));
             overrides.add("triage.system-prompt=" + prompts.systemPrompt());
+            if (fewShot > 0) {
+                overrides.add(
+                        "triage.few-shot.file=" + out.resolve("examples.csv").toAbsolutePath());
+                overrides.add("triage.few-shot.per-class=" + fewShot);
+            }
             Files.write(out.resolve("job-overrides.txt"), overrides, StandardCharsets.UTF_8);
             Files.writeString(out.resolve("setup.txt"), String.join("\n", setupLines(setup)));
             return 0;
         }
-        PromptSettings prompts = Evaluation.prompts(split.labels());
+        PromptSettings prompts = Evaluation.prompts(split.labels(), split.examples(), fewShot);
+        setup.put("few-shot examples in the prompt", Integer.toString(prompts.fewShot().size()));
         LocalModelServer server = null;
         try {
             String base = endpoint;

@@ -122,15 +122,29 @@ public final class Evaluation {
 
     /** The prompt settings for an evaluation: the data's labels are the categories. */
     public static PromptSettings prompts(List<String> labels) {
+        return prompts(labels, List.of(), 0);
+    }
+
+    /** The same, with up to {@code fewShot} examples per label shown in the prompt. */
+    public static PromptSettings prompts(
+            List<String> labels, List<EmbeddingTriager.Example> examples, int fewShot) {
         TreeMap<String, String> categories = new TreeMap<>();
         for (String l : labels) {
             categories.put(l, describe(l));
+        }
+        List<PromptSettings.FewShot> shots = new ArrayList<>();
+        Map<String, Integer> n = new HashMap<>();
+        for (var e : examples) {
+            if (fewShot > 0 && n.merge(e.label(), 1, Integer::sum) <= fewShot) {
+                shots.add(new PromptSettings.FewShot(e.text(), e.label()));
+            }
         }
         return new PromptSettings(
                 "You are a support triage assistant. Classify the customer's ticket into one of the"
                         + " categories, judge its priority and sentiment, summarize it in one sentence"
                         + " and draft a short reply.",
-                categories);
+                categories,
+                shots);
     }
 
     /** "SHIPPING_ADDRESS" becomes "Tickets about shipping address." */
