@@ -1,8 +1,7 @@
 package dev.triage.config;
 
-import com.fasterxml.jackson.databind.MappingIterator;
-import com.fasterxml.jackson.dataformat.csv.CsvMapper;
-import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+import dev.triage.records.LabelledCsv;
+
 import org.apache.flink.configuration.ReadableConfig;
 
 import java.io.IOException;
@@ -12,8 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -63,28 +60,12 @@ public record PromptSettings(
 
     /** Reads a CSV with {@code text} and {@code label} columns, at most k per label (0: all). */
     public static List<FewShot> readFewShot(Path csv, int perClass) {
-        List<FewShot> out = new ArrayList<>();
-        Map<String, Integer> counts = new HashMap<>();
-        try (Reader in = Files.newBufferedReader(csv, StandardCharsets.UTF_8);
-                MappingIterator<Map<String, String>> rows =
-                        new CsvMapper()
-                                .readerForMapOf(String.class)
-                                .with(CsvSchema.emptySchema().withHeader())
-                                .readValues(in)) {
-            while (rows.hasNext()) {
-                Map<String, String> row = rows.next();
-                String text = row.get("text");
-                String label = row.get("label");
-                if (text == null || label == null || text.isBlank() || label.isBlank()) {
-                    continue;
-                }
-                if (perClass <= 0 || counts.merge(label.strip(), 1, Integer::sum) <= perClass) {
-                    out.add(new FewShot(text.strip(), label.strip()));
-                }
-            }
+        try (Reader in = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
+            return LabelledCsv.read(in, "text", "label", perClass).stream()
+                    .map(r -> new FewShot(r.text(), r.label()))
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the few-shot examples " + csv, e);
         }
-        return out;
     }
 }

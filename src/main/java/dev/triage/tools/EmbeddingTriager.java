@@ -1,11 +1,9 @@
 package dev.triage.tools;
 
 import dev.triage.records.Json;
+import dev.triage.records.LabelledCsv;
 
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.csv.CsvMapper;
-import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 
@@ -131,36 +129,9 @@ public final class EmbeddingTriager {
      */
     public static List<Example> readExamples(
             Reader csv, String textColumn, String labelColumn, int perClass) throws IOException {
-        CsvMapper mapper = new CsvMapper();
-        List<Example> out = new ArrayList<>();
-        Map<String, Integer> counts = new LinkedHashMap<>();
-        try (MappingIterator<Map<String, String>> rows =
-                mapper.readerForMapOf(String.class)
-                        .with(CsvSchema.emptySchema().withHeader())
-                        .readValues(csv)) {
-            while (rows.hasNext()) {
-                Map<String, String> row = rows.next();
-                String text = row.get(textColumn);
-                String label = row.get(labelColumn);
-                if (text == null || label == null) {
-                    throw new IOException(
-                            "the examples need the columns '"
-                                    + textColumn
-                                    + "' and '"
-                                    + labelColumn
-                                    + "'; found "
-                                    + row.keySet());
-                }
-                if (text.isBlank() || label.isBlank()) {
-                    continue;
-                }
-                int n = counts.merge(label.strip(), 1, Integer::sum);
-                if (perClass <= 0 || n <= perClass) {
-                    out.add(new Example(text.strip(), label.strip()));
-                }
-            }
-        }
-        return out;
+        return LabelledCsv.read(csv, textColumn, labelColumn, perClass).stream()
+                .map(r -> new Example(r.text(), r.label()))
+                .toList();
     }
 
     /**

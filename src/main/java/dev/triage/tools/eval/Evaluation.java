@@ -9,12 +9,12 @@ import dev.triage.llm.PromptBuilder;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.llm.TriageAnswerParser;
 import dev.triage.records.Json;
+import dev.triage.records.LabelledCsv;
 import dev.triage.records.Ticket;
 import dev.triage.tools.EmbeddingTriager;
 import dev.triage.tools.TopicReader;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
@@ -427,33 +427,15 @@ public final class Evaluation {
 
     private static List<String[]> readRows(Path file, String textColumn, String labelColumn)
             throws IOException {
-        List<String[]> rows = new ArrayList<>();
-        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8);
-                MappingIterator<Map<String, String>> it =
-                        new CsvMapper()
-                                .readerForMapOf(String.class)
-                                .with(CsvSchema.emptySchema().withHeader())
-                                .readValues(in)) {
-            while (it.hasNext()) {
-                Map<String, String> row = it.next();
-                if (!row.containsKey(textColumn) || !row.containsKey(labelColumn)) {
-                    throw new IOException(
-                            file
-                                    + ": no column '"
-                                    + textColumn
-                                    + "' or '"
-                                    + labelColumn
-                                    + "'; columns: "
-                                    + row.keySet());
-                }
-                String text = row.get(textColumn);
-                String label = row.get(labelColumn);
-                if (text != null && !text.isBlank() && label != null && !label.isBlank()) {
-                    rows.add(new String[] {text.strip(), label.strip()});
-                }
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            List<String[]> rows = new ArrayList<>();
+            for (LabelledCsv.Row r : LabelledCsv.read(in, textColumn, labelColumn, 0)) {
+                rows.add(new String[] {r.text(), r.label()});
             }
+            return rows;
+        } catch (IOException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
         }
-        return rows;
     }
 
     private static JsonNode read(String json) {
