@@ -192,12 +192,13 @@ public final class EmbeddingTriager {
         answer.put("priority", priority);
         answer.put("sentiment", sentiment);
         answer.put("summary", RuleBasedTriager.firstSentence(body));
-        answer.put("draft_reply", reply(best, v, earlierTurns));
+        answer.put("draft_reply", reply(best, v, earlierTurns, subject));
         answer.put("confidence", Math.round(confidence * 100) / 100.0);
         return answer;
     }
 
-    private String reply(String category, float[] ticket, int earlierTurns) {
+    /** The closest template of the category, opened with the ticket's own subject. */
+    private String reply(String category, float[] ticket, int earlierTurns, String subject) {
         Reply best = null;
         double bestScore = Double.NEGATIVE_INFINITY;
         for (Reply r : replies) {
@@ -207,10 +208,14 @@ public final class EmbeddingTriager {
                 best = r;
             }
         }
+        String about =
+                subject == null || subject.isBlank()
+                        ? ""
+                        : " about \"" + subject.replaceFirst("^(?i)re:\\s*", "").strip() + "\"";
         String opening =
                 earlierTurns > 0
-                        ? "Thanks for following up on your earlier message."
-                        : "Thanks for contacting us.";
+                        ? "Thanks for following up on your earlier message" + about + "."
+                        : "Thanks for contacting us" + about + ".";
         return best == null ? opening : opening + " " + best.text();
     }
 

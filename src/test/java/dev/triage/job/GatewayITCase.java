@@ -14,7 +14,6 @@ import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -245,19 +244,10 @@ class GatewayITCase {
     }
 
     private static JobClient run(TriageStack stack, String... extra) throws Exception {
-        String[] lines = new String[extra.length + 4];
-        lines[0] = "job.parallelism: 2";
-        lines[1] = "session.max-in-flight: 16";
-        lines[2] = "llm.retry.initial-backoff: 100ms";
-        lines[3] = "llm.retry.max-backoff: 1s";
-        System.arraycopy(extra, 0, lines, 4, extra.length);
-        Configuration settings = stack.settings(lines);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.enableCheckpointing(1000);
-        TriageJob.build(env, settings);
-        JobClient job = env.executeAsync("gateway-it");
-        FailoverITCase.waitUntilRunning(job);
-        return job;
+        String[] lines = new String[extra.length + 1];
+        lines[0] = "llm.retry.initial-backoff: 100ms";
+        System.arraycopy(extra, 0, lines, 1, extra.length);
+        return ProviderFaultsITCase.run(stack, "gateway-it", 1000, lines);
     }
 
     /** Completed checkpoints, from the cluster's REST API (as the web UI shows them). */

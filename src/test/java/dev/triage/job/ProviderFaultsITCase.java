@@ -181,7 +181,12 @@ class ProviderFaultsITCase {
         }
     }
 
-    private static JobClient run(TriageStack stack, String... extra) throws Exception {
+    /**
+     * Runs the job against the stack at parallelism 2, 16 calls in flight per subtask, fast
+     * retries, checkpoints every {@code checkpointMs}; {@code extra} settings override.
+     */
+    static JobClient run(TriageStack stack, String name, long checkpointMs, String... extra)
+            throws Exception {
         String[] lines = new String[extra.length + 4];
         lines[0] = "job.parallelism: 2";
         lines[1] = "session.max-in-flight: 16";
@@ -190,11 +195,15 @@ class ProviderFaultsITCase {
         System.arraycopy(extra, 0, lines, 4, extra.length);
         Configuration settings = stack.settings(lines);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.enableCheckpointing(500);
+        env.enableCheckpointing(checkpointMs);
         TriageJob.build(env, settings);
-        JobClient job = env.executeAsync("provider-faults-it");
+        JobClient job = env.executeAsync(name);
         FailoverITCase.waitUntilRunning(job);
         return job;
+    }
+
+    private static JobClient run(TriageStack stack, String... extra) throws Exception {
+        return run(stack, "provider-faults-it", 500, extra);
     }
 
     private static List<String> sessions(String prefix, int n) {
