@@ -188,6 +188,28 @@ start_llm_server() {
   WAIT_FOR_SERVICE=llm-server wait_until 30 "the model server" curl -fsS "http://localhost:$LLM_PORT/health"
 }
 
+# promtool and prometheus from Debian's prometheus package, installed when missing (as root).
+require_prometheus() {
+  command -v promtool >/dev/null && command -v prometheus >/dev/null && return 0
+  [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null \
+    || die "Prometheus is not installed: apt-get install prometheus (Debian's package)"
+  say "Installing Debian's prometheus package (promtool, prometheus)"
+  apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1 \
+    || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1; } \
+    || die "could not install the prometheus package"
+}
+
+start_prometheus() {
+  if is_running prometheus; then echo "prometheus already running"; return 0; fi
+  require_prometheus
+  require_free_port 9090 "Prometheus"
+  say "Starting Prometheus on http://localhost:9090 (scraping the cluster's metrics, alert rules loaded)"
+  mkdir -p "$DATA_DIR/prometheus"
+  start_service prometheus prometheus --config.file="$ROOT/flink-conf/prometheus/prometheus.yml" \
+    --storage.tsdb.path="$DATA_DIR/prometheus" --web.listen-address=localhost:9090
+  WAIT_FOR_SERVICE=prometheus wait_until 30 "Prometheus" curl -fsS http://localhost:9090/-/ready
+}
+
 # Prints the JVM and dynamic-config arguments Flink's own scripts would use (GET_JM/TM_RESOURCE_PARAMS).
 flink_resource_params() {
   java -cp "$FLINK_LIB/*" -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \

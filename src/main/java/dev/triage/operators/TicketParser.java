@@ -31,11 +31,28 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
         this.maxBodyBytes = maxBodyBytes;
     }
 
+    private transient java.util.Map<String, org.apache.flink.metrics.Counter> rejectedByReason;
+
+    /** Dead letters per reason, as the metric {@code reason_deadLetters} (Prometheus label). */
+    private org.apache.flink.metrics.Counter rejected(String reason) {
+        if (rejectedByReason == null) {
+            rejectedByReason = new java.util.HashMap<>();
+        }
+        return rejectedByReason.computeIfAbsent(
+                reason,
+                r ->
+                        getRuntimeContext()
+                                .getMetricGroup()
+                                .addGroup("reason", r)
+                                .counter("deadLetters"));
+    }
+
     @Override
     public void processElement(RawTicket raw, Context ctx, Collector<Ticket> out) {
         try {
             out.collect(parse(raw));
         } catch (Rejected r) {
+            rejected(r.reason.code).inc();
             ctx.output(
                     DeadLetter.OUTPUT_TAG,
                     DeadLetter.ofRaw(

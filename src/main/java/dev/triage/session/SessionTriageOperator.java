@@ -30,6 +30,8 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.ListTypeInfo;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
@@ -69,6 +71,10 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         implements OneInputStreamOperator<Ticket, TriageResult> {
 
     private static final long serialVersionUID = 1L;
+
+    /** The per-ticket trace: switch the logger {@code dev.triage.trace} to INFO to get it. */
+    private static final org.slf4j.Logger TRACE =
+            org.slf4j.LoggerFactory.getLogger("dev.triage.trace");
 
     private final SessionSettings settings;
     private final GatewaySettings gatewaySettings;
@@ -123,6 +129,12 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private transient Counter repairAttempts;
     private transient Counter fallbackCalls;
     private transient Counter incidentCacheHits;
+    private transient Counter promptTokens;
+    private transient Counter completionTokens;
+    private transient Counter rateLimitWaitMs;
+    private transient Histogram llmLatency;
+    private transient Histogram ticketLatency;
+    private transient Map<String, Counter> byLabel;
 
     private transient int callsInFlight;
     private transient int retriesScheduled;
@@ -236,6 +248,13 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         repairAttempts = metrics.counter("llmRepairAttempts");
         fallbackCalls = metrics.counter("llmFallbackCalls");
         incidentCacheHits = metrics.counter("incidentCacheHits");
+        promptTokens = metrics.counter("promptTokens");
+        completionTokens = metrics.counter("completionTokens");
+        rateLimitWaitMs = metrics.counter("rateLimitWaitMs");
+        llmLatency = metrics.histogram("llmLatencyMs", new DescriptiveStatisticsHistogram(1000));
+        ticketLatency =
+                metrics.histogram("ticketLatencyMs", new DescriptiveStatisticsHistogram(1000));
+        byLabel = new HashMap<>();
         resultsEmitted = metrics.counter("resultsEmitted");
         deadLetters = metrics.counter("deadLetters");
         resumedAfterRestore = metrics.counter("ticketsResumedAfterRestore");
@@ -353,6 +372,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         while (!ready.isEmpty() && callsInFlight < gateway.concurrencyLimit()) {
             long wait = send(ready.peek());
             if (wait > 0) {
+                rateLimitWaitMs.inc(wait);
                 scheduleWakeUp(wait); // rate budget or circuit: a wake-up mail drains again
                 return;
             }
@@ -448,14 +468,15 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             String ticketId = ticket.ticketId();
             int attempt = sent.attempts();
             int endpoint = route.endpoint();
+            long sentNanos = System.nanoTime();
             try {
                 gateway.client(endpoint)
                         .complete(messages, prompts.answerSchema())
                         .whenComplete(
-                                (reply, error) ->
-                                        handBack(
-                                                session, ticketId, attempt, endpoint, reply,
-                                                error));
+                                (reply, error) -> {
+                                    llmLatency.update((System.nanoTime() - sentNanos) / 1_000_000);
+                                    handBack(session, ticketId, attempt, endpoint, reply, error);
+                                });
             } catch (RuntimeException e) {
                 handBack(session, ticketId, attempt, endpoint, null, e);
             }
@@ -553,8 +574,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             PendingTicket current,
             TriageAnswer answer,
             String model,
-            int promptTokens,
-            int completionTokens,
+            int usedPromptTokens,
+            int usedCompletionTokens,
             boolean cached)
             throws Exception {
         Ticket ticket = current.ticket();
@@ -577,14 +598,20 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         answer.confidence(),
                         model,
                         current.attempts(),
-                        promptTokens,
-                        completionTokens,
+                        usedPromptTokens,
+                        usedCompletionTokens,
                         ticket.createdAt(),
                         now,
                         Math.max(0, now - current.acceptedAt()),
                         cached);
         output.collect(new StreamRecord<>(result, ticket.createdAt()));
         resultsEmitted.inc();
+        promptTokens.inc(usedPromptTokens);
+        completionTokens.inc(usedCompletionTokens);
+        ticketLatency.update(result.latencyMs());
+        labelled("category", result.category(), "results").inc();
+        labelled("priority", result.priority(), "results").inc();
+        trace(current, cached ? "cached" : "answered", result.category());
         appendHistory(current, answer);
     }
 
@@ -728,6 +755,40 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private void emitDeadLetter(DeadLetter letter) {
         output.collect(DeadLetter.OUTPUT_TAG, new StreamRecord<>(letter, letter.failedAt()));
         deadLetters.inc();
+        labelled("reason", letter.reason(), "deadLetters").inc();
+        if (TRACE.isInfoEnabled()) {
+            TRACE.info(
+                    "ticket={} session={} outcome=dead_letter reason={} detail=\"{}\"",
+                    letter.ticketId(),
+                    letter.sessionId(),
+                    letter.reason(),
+                    letter.detail());
+        }
+    }
+
+    /** A counter in a labelled sub-group (Prometheus: a label), created on first use. */
+    private Counter labelled(String key, String value, String name) {
+        return byLabel.computeIfAbsent(
+                key + '\u0000' + value + '\u0000' + name,
+                k -> getMetricGroup().addGroup(key, value).counter(name));
+    }
+
+    /**
+     * One structured line per answered ticket on the {@code dev.triage.trace} logger, off unless
+     * that logger is set to INFO (see flink-conf/log4j.properties).
+     */
+    private void trace(PendingTicket p, String outcome, String category) {
+        if (TRACE.isInfoEnabled()) {
+            TRACE.info(
+                    "ticket={} session={} turn={} outcome={} category={} attempts={} latency_ms={}",
+                    p.ticket().ticketId(),
+                    p.ticket().sessionId(),
+                    p.turn(),
+                    outcome,
+                    category,
+                    p.attempts(),
+                    Math.max(0, now() - p.acceptedAt()));
+        }
     }
 
     /** Sends the session's in-flight ticket again after a delay, without blocking anything. */
