@@ -36,7 +36,8 @@ import java.util.concurrent.CountDownLatch;
             TriageTools.Results.class,
             TriageTools.Verify.class,
             TriageTools.Scale.class,
-            dev.triage.tools.eval.EvalCommand.class
+            dev.triage.tools.eval.EvalCommand.class,
+            JobStatus.class
         })
 public final class TriageTools {
 
