@@ -250,26 +250,6 @@ public record ProviderProfile(
                 outageStatus);
     }
 
-    public ProviderProfile withMaxConcurrency(int n) {
-        return new ProviderProfile(
-                name,
-                latencyMedianMs,
-                latencyP99Ms,
-                rpm,
-                tpm,
-                rateLimitHeaders,
-                n,
-                serverErrorRate,
-                timeoutRate,
-                malformedRate,
-                truncatedRate,
-                refusalRate,
-                permanent,
-                outageAfterMs,
-                outageMs,
-                outageStatus);
-    }
-
     /** One answer time drawn from the latency distribution. */
     long sampleLatencyMs() {
         if (latencyMedianMs <= 0) {

@@ -3,13 +3,12 @@ package dev.triage.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.records.Json;
+import dev.triage.testing.MiniClusters;
 import dev.triage.testing.TriageStack;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -29,14 +28,7 @@ import java.util.Map;
  */
 class CustomerContextITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(clusterConfig())
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.rocksDb(1);
 
     @Test
     void profilesAndHistoryReachThePromptAndALateProfileIsHandledAsDocumented() throws Exception {
@@ -125,11 +117,5 @@ class CustomerContextITCase {
                 List.of(
                         new SimpleEntry<>(
                                 session, node.toString().getBytes(StandardCharsets.UTF_8))));
-    }
-
-    private static Configuration clusterConfig() {
-        Configuration conf = new Configuration();
-        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
-        return conf;
     }
 }

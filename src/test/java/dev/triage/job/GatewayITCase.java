@@ -3,17 +3,15 @@ package dev.triage.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.records.Json;
+import dev.triage.testing.MiniClusters;
 import dev.triage.testing.TriageStack;
 import dev.triage.tools.LocalModelServer;
 import dev.triage.tools.OutputVerifier;
 import dev.triage.tools.ProviderProfile;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -40,14 +38,7 @@ import java.util.stream.IntStream;
  */
 class GatewayITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(clusterConfig())
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.rocksDb(1);
 
     @Test
     void anOutageCausesNoLossNoDeadLettersAndCheckpointsKeepCompleting(
@@ -267,11 +258,5 @@ class GatewayITCase {
         return IntStream.rangeClosed(1, n)
                 .mapToObj(s -> String.format("%s-%03d", prefix, s))
                 .toList();
-    }
-
-    private static Configuration clusterConfig() {
-        Configuration conf = new Configuration();
-        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
-        return conf;
     }
 }

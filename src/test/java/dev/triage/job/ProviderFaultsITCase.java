@@ -3,15 +3,14 @@ package dev.triage.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.records.Json;
+import dev.triage.testing.MiniClusters;
 import dev.triage.testing.TriageStack;
 import dev.triage.tools.OutputVerifier;
 import dev.triage.tools.ProviderProfile;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.logging.log4j.LogManager;
@@ -36,14 +35,7 @@ import java.util.stream.IntStream;
  */
 class ProviderFaultsITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(clusterConfig())
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.rocksDb(1);
 
     @Test
     void transientServerErrorsAreRetriedAndNeverReachTheDeadLetterQueue() throws Exception {
@@ -218,11 +210,5 @@ class ProviderFaultsITCase {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static Configuration clusterConfig() {
-        Configuration conf = new Configuration();
-        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
-        return conf;
     }
 }

@@ -2,15 +2,14 @@ package dev.triage.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.triage.testing.MiniClusters;
 import dev.triage.testing.TriageStack;
 import dev.triage.tools.OutputVerifier;
 
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -34,14 +33,7 @@ class RescaleITCase {
     private static final int HISTORY_TURNS = 6;
     private static final int TURNS = 14;
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(2)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(clusterConfig())
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.rocksDb(2);
 
     @Test
     void savepointRestoreAtThreeThenOneKeepsEverySession(@TempDir Path savepoints)
@@ -147,11 +139,5 @@ class RescaleITCase {
         try (Stream<Path> files = Files.walk(dir)) {
             return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
         }
-    }
-
-    private static Configuration clusterConfig() {
-        Configuration conf = new Configuration();
-        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
-        return conf;
     }
 }

@@ -5,14 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.triage.config.JobSettings;
 import dev.triage.records.Json;
 import dev.triage.testing.EmbeddedKafka;
+import dev.triage.testing.MiniClusters;
 import dev.triage.tools.LocalModelServer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -50,14 +49,7 @@ class TriageJobITCase {
     private static final long MODEL_LATENCY_MS = Long.getLong("triage.it.latencyMs", 60);
     private static final Pattern TICKET_ID = Pattern.compile("^Ticket (\\S+)");
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .setConfiguration(clusterConfig())
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.rocksDb(1);
 
     private static EmbeddedKafka kafka;
     private static LocalModelServer model;
@@ -298,11 +290,5 @@ class TriageJobITCase {
         node.put("subject", "Help");
         node.put("body", body);
         return new SimpleEntry<>(session, node.toString().getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static Configuration clusterConfig() {
-        Configuration conf = new Configuration();
-        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
-        return conf;
     }
 }
