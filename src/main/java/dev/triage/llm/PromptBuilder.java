@@ -71,6 +71,11 @@ public final class PromptBuilder {
                 + " fit.";
     }
 
+    /** The system message: the instructions, the categories, the answer format, any examples. */
+    public String systemMessage() {
+        return systemMessage;
+    }
+
     public JsonNode answerSchema() {
         return answerSchema;
     }

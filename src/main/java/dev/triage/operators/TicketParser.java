@@ -65,7 +65,8 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
         }
     }
 
-    Ticket parse(RawTicket raw) throws Rejected {
+    /** Parses and validates one record; outside Flink too (the benchmark's worker pool). */
+    public Ticket parse(RawTicket raw) throws Rejected {
         byte[] bytes = raw.value();
         if (bytes == null || bytes.length == 0) {
             throw new Rejected(Reason.INVALID_JSON, "empty record value", null, null);
@@ -198,7 +199,8 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
     }
 
     /** Why a record was rejected; carries the ids when they could be read. */
-    static final class Rejected extends Exception {
+    /** Why a record is not a valid ticket; {@link #getMessage()} says what is wrong. */
+    public static final class Rejected extends Exception {
         final Reason reason;
         final String ticketId;
         final String sessionId;
@@ -208,6 +210,10 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
             this.reason = reason;
             this.ticketId = ticketId;
             this.sessionId = sessionId;
+        }
+
+        public Reason reason() {
+            return reason;
         }
     }
 }

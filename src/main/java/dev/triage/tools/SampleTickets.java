@@ -77,6 +77,15 @@ public final class SampleTickets {
 
     /** As {@link #generate(int, int, long)}, with {@code idPrefix} before every id. */
     public static List<String> generate(int count, int sessions, long seed, String idPrefix) {
+        return generate(count, sessions, seed, idPrefix, 0.0);
+    }
+
+    /**
+     * As {@link #generate(int, int, long, String)}, with a share {@code hotShare} of all tickets in
+     * the first session (a "hot" session, e.g. a bot or an escalating customer).
+     */
+    public static List<String> generate(
+            int count, int sessions, long seed, String idPrefix, double hotShare) {
         Random random = new Random(seed);
         int[] turns = new int[sessions];
         int[] opening = new int[sessions];
@@ -86,7 +95,7 @@ public final class SampleTickets {
         List<String> out = new ArrayList<>(count);
         long now = System.currentTimeMillis();
         for (int i = 0; i < count; i++) {
-            int s = random.nextInt(sessions);
+            int s = random.nextDouble() < hotShare ? 0 : random.nextInt(sessions);
             int turn = ++turns[s];
             String sessionId = idPrefix + String.format("S-%05d", s + 1);
             ObjectNode t = Json.object();

@@ -37,6 +37,7 @@ import java.util.concurrent.CountDownLatch;
             TriageTools.Verify.class,
             TriageTools.Scale.class,
             dev.triage.tools.eval.EvalCommand.class,
+            dev.triage.tools.bench.BenchCommand.class,
             JobStatus.class
         })
 public final class TriageTools {
