@@ -41,6 +41,8 @@ public final class EndpointOptions {
     public final ConfigOption<String> maxTokensField;
     public final ConfigOption<Integer> requestsPerMinute;
     public final ConfigOption<Integer> tokensPerMinute;
+    public final ConfigOption<Double> promptPrice;
+    public final ConfigOption<Double> completionPrice;
 
     EndpointOptions(String prefix, String defaultUrl, String defaultModel, String what) {
         baseUrl =
@@ -129,6 +131,22 @@ public final class EndpointOptions {
                                         + "the provider's token limit for the whole job (0: none). A"
                                         + " request counts its estimated prompt tokens (characters / 4)"
                                         + " plus llm.max-output-tokens, as providers count it.");
+        promptPrice =
+                ConfigOptions.key(prefix + "price.prompt-per-million-tokens")
+                        .doubleType()
+                        .defaultValue(0.0)
+                        .withDescription(
+                                what
+                                        + "price of 1M prompt (input) tokens, in any currency, for"
+                                        + " the estimatedCostMicros metric (0: not priced).");
+        completionPrice =
+                ConfigOptions.key(prefix + "price.completion-per-million-tokens")
+                        .doubleType()
+                        .defaultValue(0.0)
+                        .withDescription(
+                                what
+                                        + "price of 1M completion (output) tokens, for the"
+                                        + " estimatedCostMicros metric (0: not priced).");
     }
 
     List<ConfigOption<?>> all() {
@@ -142,6 +160,8 @@ public final class EndpointOptions {
                 structuredOutput,
                 maxTokensField,
                 requestsPerMinute,
-                tokensPerMinute);
+                tokensPerMinute,
+                promptPrice,
+                completionPrice);
     }
 }

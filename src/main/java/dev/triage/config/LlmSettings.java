@@ -36,8 +36,53 @@ public record LlmSettings(
         double temperature,
         int maxOutputTokens,
         Duration requestTimeout,
-        Duration connectTimeout)
+        Duration connectTimeout,
+        double promptPricePerMillion,
+        double completionPricePerMillion)
         implements Serializable {
+
+    /** An endpoint without prices. */
+    public LlmSettings(
+            String name,
+            String baseUrl,
+            String model,
+            String apiKeyEnv,
+            String apiKeyFile,
+            Auth auth,
+            String apiVersion,
+            StructuredOutput structuredOutput,
+            String maxTokensField,
+            int requestsPerMinute,
+            int tokensPerMinute,
+            double temperature,
+            int maxOutputTokens,
+            Duration requestTimeout,
+            Duration connectTimeout) {
+        this(
+                name,
+                baseUrl,
+                model,
+                apiKeyEnv,
+                apiKeyFile,
+                auth,
+                apiVersion,
+                structuredOutput,
+                maxTokensField,
+                requestsPerMinute,
+                tokensPerMinute,
+                temperature,
+                maxOutputTokens,
+                requestTimeout,
+                connectTimeout,
+                0.0,
+                0.0);
+    }
+
+    /** What a reply's tokens cost at this endpoint's prices. */
+    public double cost(int promptTokens, int completionTokens) {
+        return (promptTokens * promptPricePerMillion + completionTokens * completionPricePerMillion)
+                / 1_000_000.0;
+    }
 
     public static LlmSettings primary(ReadableConfig conf) {
         return from("primary", PRIMARY, conf);
@@ -64,7 +109,9 @@ public record LlmSettings(
                 conf.get(LLM_TEMPERATURE),
                 conf.get(LLM_MAX_OUTPUT_TOKENS),
                 conf.get(LLM_REQUEST_TIMEOUT),
-                conf.get(LLM_CONNECT_TIMEOUT));
+                conf.get(LLM_CONNECT_TIMEOUT),
+                conf.get(o.promptPrice),
+                conf.get(o.completionPrice));
     }
 
     /** The API key from the key file, else the environment variable; null when neither has one. */

@@ -131,6 +131,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private transient Counter incidentCacheHits;
     private transient Counter promptTokens;
     private transient Counter completionTokens;
+    private transient Counter estimatedCostMicros;
     private transient Counter rateLimitWaitMs;
     private transient Histogram llmLatency;
     private transient Histogram ticketLatency;
@@ -250,6 +251,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         incidentCacheHits = metrics.counter("incidentCacheHits");
         promptTokens = metrics.counter("promptTokens");
         completionTokens = metrics.counter("completionTokens");
+        // Every billed reply at its endpoint's prices (llm.price.*), usable or not, in millionths.
+        estimatedCostMicros = metrics.counter("estimatedCostMicros");
         rateLimitWaitMs = metrics.counter("rateLimitWaitMs");
         llmLatency = metrics.histogram("llmLatencyMs", new DescriptiveStatisticsHistogram(1000));
         ticketLatency =
@@ -538,6 +541,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private void onReply(String session, PendingTicket current, int endpoint, LlmReply reply)
             throws Exception {
         gateway.onReply(endpoint, System.currentTimeMillis(), reply, callsInFlight + 1);
+        estimatedCostMicros.inc(
+                Math.round(
+                        1e6
+                                * gateway.settings(endpoint)
+                                        .cost(reply.promptTokens(), reply.completionTokens())));
         TriageAnswer answer;
         try {
             if (reply.content() == null) {

@@ -2,6 +2,7 @@ package dev.triage.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -52,6 +53,20 @@ class JobSettingsTest {
                 assertThat(conf.get(TriageOptions.TICKETS_TOPIC)).isEqualTo("tickets");
             }
         }
+    }
+
+    @Test
+    void pricesGiveTheEstimatedCostOfAReply() throws Exception {
+        Configuration conf =
+                JobSettings.fromArgs(new String[] {"jobs/local.yaml", "jobs/backends/openai.yaml"});
+        LlmSettings openai = LlmSettings.primary(conf);
+        // 2,000 prompt tokens at 0.15 and 400 completion tokens at 0.60 per million.
+        assertThat(openai.cost(2_000, 400)).isCloseTo(0.00054, within(1e-12));
+        // Unpriced endpoints cost nothing rather than a guess.
+        assertThat(
+                        LlmSettings.primary(JobSettings.fromArgs(new String[] {"jobs/local.yaml"}))
+                                .cost(2_000, 400))
+                .isZero();
     }
 
     @Test
