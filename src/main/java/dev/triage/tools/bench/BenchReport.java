@@ -128,7 +128,7 @@ final class BenchReport {
         md.append(
                 "CPU-s per 1,000 | LLM calls per ticket | 429s | dead letters | lost | repeats |"
                         + " out of session order | failovers |\n");
-        int columns = 14 + (s.limitPerSecond() > 0 ? 1 : 0) + (hot ? 2 : 0) + (fault ? 1 : 0);
+        int columns = 13 + (s.limitPerSecond() > 0 ? 1 : 0) + (hot ? 2 : 0) + (fault ? 1 : 0);
         md.append("|---".repeat(columns)).append("|\n");
         for (RunResult r : rs) {
             md.append("| ").append(r.pipeline().label());

@@ -24,6 +24,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -141,6 +143,19 @@ final class BenchRun {
         Map<String, Long> sentAt = new HashMap<>(count * 2);
         List<Long> cpuTimes = new ArrayList<>();
         List<Double> cpuValues = new ArrayList<>();
+        // CPU samples on a thread of their own: producing a backlog keeps the loop below busy.
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        sampler.scheduleAtFixedRate(
+                () -> {
+                    double cpu = cpuSeconds(job);
+                    synchronized (cpuTimes) {
+                        cpuTimes.add(System.currentTimeMillis());
+                        cpuValues.add(cpu);
+                    }
+                },
+                0,
+                100,
+                TimeUnit.MILLISECONDS);
         long start = System.currentTimeMillis();
         long outageStart = -1;
         long outageEnd = -1;
@@ -169,8 +184,6 @@ final class BenchRun {
                 setup.progress()
                         .accept(label + ": provider outage for " + scenario.outageSeconds() + " s");
             }
-            cpuTimes.add(now);
-            cpuValues.add(cpuSeconds(job));
             int done = meter.distinct("m-");
             if (now - lastProgress >= 5000) {
                 lastProgress = now;
@@ -188,8 +201,8 @@ final class BenchRun {
         long end = System.currentTimeMillis();
         // A moment more to catch repeats of tickets already seen.
         Thread.sleep(2000);
-        cpuTimes.add(System.currentTimeMillis());
-        cpuValues.add(cpuSeconds(job));
+        sampler.shutdown();
+        sampler.awaitTermination(5, TimeUnit.SECONDS);
         JsonNode statsAfter = stats(port);
         List<RunStats.Output> outputs = meter.outputs("m-");
         return summarize(
