@@ -44,6 +44,13 @@ public final class BenchCommand implements Callable<Integer> {
             description = "flink-model-openai jar for the ML_PREDICT pipeline (skipped if empty).")
     String sqlClasspath;
 
+    @Option(
+            names = "--pipeline-jvm-option",
+            description =
+                    "An extra JVM option for every pipeline JVM, e.g. a profiler:"
+                            + " -XX:StartFlightRecording=filename=run.jfr (repeatable).")
+    List<String> pipelineJvmOptions = new ArrayList<>();
+
     @Option(names = "--out", defaultValue = "target/bench")
     Path out;
 
@@ -76,6 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
                         settings.toAbsolutePath(),
                         logs.toAbsolutePath(),
                         Scenarios.PARALLELISM,
+                        pipelineJvmOptions,
                         line -> System.out.println("    " + line));
         Set<Pipeline> allowed =
                 pipelines == null

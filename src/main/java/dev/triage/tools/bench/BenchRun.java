@@ -44,6 +44,7 @@ final class BenchRun {
             Path settingsFile,
             Path logDir,
             int parallelism,
+            List<String> pipelineJvmOptions,
             Consumer<String> progress) {}
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -351,6 +352,7 @@ final class BenchRun {
                         ? setup.classpath() + java.io.File.pathSeparator + setup.sqlClasspath()
                         : setup.classpath();
         List<String> cmd = new ArrayList<>(java(cp, "1g"));
+        cmd.addAll(1, setup.pipelineJvmOptions());
         cmd.add(BenchPipelineMain.class.getName());
         cmd.add(pipeline.id());
         cmd.add(String.valueOf(setup.parallelism()));
