@@ -41,43 +41,6 @@ public record LlmSettings(
         double completionPricePerMillion)
         implements Serializable {
 
-    /** An endpoint without prices. */
-    public LlmSettings(
-            String name,
-            String baseUrl,
-            String model,
-            String apiKeyEnv,
-            String apiKeyFile,
-            Auth auth,
-            String apiVersion,
-            StructuredOutput structuredOutput,
-            String maxTokensField,
-            int requestsPerMinute,
-            int tokensPerMinute,
-            double temperature,
-            int maxOutputTokens,
-            Duration requestTimeout,
-            Duration connectTimeout) {
-        this(
-                name,
-                baseUrl,
-                model,
-                apiKeyEnv,
-                apiKeyFile,
-                auth,
-                apiVersion,
-                structuredOutput,
-                maxTokensField,
-                requestsPerMinute,
-                tokensPerMinute,
-                temperature,
-                maxOutputTokens,
-                requestTimeout,
-                connectTimeout,
-                0.0,
-                0.0);
-    }
-
     /** What a reply's tokens cost at this endpoint's prices. */
     public double cost(int promptTokens, int completionTokens) {
         return (promptTokens * promptPricePerMillion + completionTokens * completionPricePerMillion)

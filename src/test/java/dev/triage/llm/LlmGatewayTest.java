@@ -73,7 +73,9 @@ class LlmGatewayTest {
                 0,
                 100,
                 Duration.ofSeconds(5),
-                Duration.ofSeconds(1));
+                Duration.ofSeconds(1),
+                0.0,
+                0.0);
     }
 
     @Test

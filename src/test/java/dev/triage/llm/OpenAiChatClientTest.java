@@ -111,7 +111,9 @@ class OpenAiChatClientTest {
                 0.0,
                 300,
                 timeout,
-                Duration.ofSeconds(2));
+                Duration.ofSeconds(2),
+                0.0,
+                0.0);
     }
 
     private List<ChatMessage> messages() {

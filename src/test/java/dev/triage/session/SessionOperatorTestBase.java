@@ -99,7 +99,9 @@ abstract class SessionOperatorTestBase {
                 0.0,
                 100,
                 Duration.ofSeconds(5),
-                Duration.ofSeconds(1));
+                Duration.ofSeconds(1),
+                0.0,
+                0.0);
     }
 
     /** Three attempts, fast backoff, a circuit that opens after 4 of 8 calls failed. */

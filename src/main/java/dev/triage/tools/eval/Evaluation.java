@@ -463,7 +463,9 @@ public final class Evaluation {
                 0.0,
                 400,
                 Duration.ofSeconds(60),
-                Duration.ofSeconds(5));
+                Duration.ofSeconds(5),
+                0.0,
+                0.0);
     }
 
     /** Progress on stderr, a line every 10%. */
