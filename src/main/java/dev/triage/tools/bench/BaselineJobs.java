@@ -88,12 +88,12 @@ final class BaselineJobs {
                                 2.0)
                         .ifException(RetryPredicates.HAS_EXCEPTION_PREDICATE)
                         .build();
+        LlmSettings endpoint = LlmSettings.primary(conf);
         StockAsyncTriage function =
-                new StockAsyncTriage(
-                        new BaselineTriage(LlmSettings.primary(conf), PromptSettings.from(conf)));
+                new StockAsyncTriage(new BaselineTriage(endpoint, PromptSettings.from(conf)));
         int attempts = conf.get(LLM_MAX_ATTEMPTS);
         long timeout =
-                attempts * LlmSettings.primary(conf).requestTimeout().toMillis()
+                attempts * endpoint.requestTimeout().toMillis()
                         + (attempts - 1) * conf.get(LLM_RETRY_MAX_BACKOFF).toMillis();
         int capacity = conf.get(MAX_IN_FLIGHT);
         SingleOutputStreamOperator<TriageResult> out =
@@ -152,7 +152,7 @@ final class BaselineJobs {
                                 + "'max-concurrent-operations', '"
                                 + conf.get(MAX_IN_FLIGHT)
                                 + "', 'timeout', '"
-                                + LlmSettings.primary(conf).requestTimeout().toSeconds()
+                                + endpoint.requestTimeout().toSeconds()
                                 + "s'])");
         return tables.toDataStream(answers)
                 .map(new SqlAnswerToResult(prompt.categories().keySet()))

@@ -112,8 +112,8 @@ final class BenchRun {
         // start, which on two cores otherwise eats into the first seconds of the measurement.
         int warmUp =
                 Math.min(scenario.warmUpTickets(), Math.max(20, scenario.ticketsFor(pipeline) / 4));
-        for (String t : SampleTickets.generate(warmUp, Math.max(1, warmUp / 4), 7, "w-")) {
-            producer.send(new ProducerRecord<>(topic, sessionOf(t), t));
+        for (Load t : Load.of(SampleTickets.generate(warmUp, Math.max(1, warmUp / 4), 7, "w-"))) {
+            producer.send(new ProducerRecord<>(topic, t.sessionId(), t.json()));
         }
         producer.flush();
         long deadline = System.currentTimeMillis() + 180_000;
@@ -139,7 +139,9 @@ final class BenchRun {
             throws Exception {
         int count = scenario.ticketsFor(pipeline);
         int sessions = Math.max(1, (int) ((long) scenario.sessions() * count / scenario.tickets()));
-        List<String> load = SampleTickets.generate(count, sessions, 42, "m-", scenario.hotShare());
+        // Ids and keys read before the clock starts: producing a backlog is part of the run.
+        List<Load> load =
+                Load.of(SampleTickets.generate(count, sessions, 42, "m-", scenario.hotShare()));
         JsonNode statsBefore = stats(port);
         Map<String, Long> sentAt = new HashMap<>(count * 2);
         List<Long> cpuTimes = new ArrayList<>();
@@ -171,10 +173,9 @@ final class BenchRun {
                             ? (int) Math.min(count, (now - start) * scenario.ratePerSecond() / 1000)
                             : count;
             for (; sent < due; sent++) {
-                String t = load.get(sent);
-                String ticketId = ticketIdOf(t);
-                sentAt.put(ticketId, System.currentTimeMillis());
-                producer.send(new ProducerRecord<>(topic, sessionOf(t), t));
+                Load t = load.get(sent);
+                sentAt.put(t.ticketId(), System.currentTimeMillis());
+                producer.send(new ProducerRecord<>(topic, t.sessionId(), t.json()));
             }
             if (outageStart < 0
                     && scenario.outageAtSeconds() >= 0
@@ -471,19 +472,24 @@ final class BenchRun {
         return Json.MAPPER.readTree(get(port, "/stats").body());
     }
 
-    private static String sessionOf(String ticketJson) {
-        return field(ticketJson, "session_id");
-    }
+    /** A generated ticket with the two fields the run needs, read once. */
+    private record Load(String ticketId, String sessionId, String json) {
 
-    private static String ticketIdOf(String ticketJson) {
-        return field(ticketJson, "ticket_id");
-    }
-
-    private static String field(String json, String name) {
-        try {
-            return Json.MAPPER.readTree(json).path(name).asText();
-        } catch (IOException e) {
-            throw new IllegalArgumentException(e);
+        static List<Load> of(List<String> tickets) {
+            List<Load> out = new ArrayList<>(tickets.size());
+            for (String t : tickets) {
+                try {
+                    JsonNode node = Json.MAPPER.readTree(t);
+                    out.add(
+                            new Load(
+                                    node.path("ticket_id").asText(),
+                                    node.path("session_id").asText(),
+                                    t));
+                } catch (IOException e) {
+                    throw new IllegalArgumentException(e);
+                }
+            }
+            return out;
         }
     }
 
