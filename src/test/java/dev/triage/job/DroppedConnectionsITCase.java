@@ -29,7 +29,7 @@ class DroppedConnectionsITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.rocksDb(1);
 
-    private static final Pattern ATTEMPTS = Pattern.compile("after (\\d+) attempt");
+    private static final Pattern ATTEMPTS = Pattern.compile("after (\\d+) call");
 
     @Test
     void everyPostTheProviderReceivedIsACountedAttempt() throws Exception {
