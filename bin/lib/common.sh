@@ -160,6 +160,10 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# The sinks' transactions must outlive a night of bin/triage down: a restore later than the
+# timeout finds the last checkpoint's transaction aborted and its results lost. 7 days, as
+# kafka.transaction-timeout in jobs/local.yaml (and as transactional.id.expiration.ms).
+transaction.max.timeout.ms=604800000
 PROPS
   local kjava=(java -Xmx512m -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j.properties"
                -Dlog.file="$LOG_DIR/kafka.log" -cp "$LIB_DIR/*")
