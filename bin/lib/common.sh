@@ -362,6 +362,7 @@ running_taskmanagers() {
     [[ -e "$f" ]] || continue
     pid_alive "$(cat "$f")" && basename "$f" .pid
   done
+  return 0 # a stale pid file last must not fail the caller (set -e: rescale exited silently)
 }
 
 # The lowest N with no TaskManager running as taskmanager-N and none registered as tm-N (a
