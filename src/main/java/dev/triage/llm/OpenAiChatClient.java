@@ -8,12 +8,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.asynchttpclient.AsyncHttpClient;
+import org.asynchttpclient.DefaultAsyncHttpClientConfig;
 import org.asynchttpclient.Dsl;
 import org.asynchttpclient.Response;
 
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -28,6 +30,8 @@ import java.util.concurrent.TimeoutException;
 public class OpenAiChatClient implements LlmClient {
 
     private static final int MAX_ERROR_BODY = 2000;
+    static final Duration POOLED_IDLE_TIMEOUT = Duration.ofSeconds(4);
+    static final Duration CONNECTION_TTL = Duration.ofMinutes(5);
 
     private final LlmSettings settings;
     private final String url;
@@ -44,16 +48,43 @@ public class OpenAiChatClient implements LlmClient {
                                 + "?api-version="
                                 + URLEncoder.encode(settings.apiVersion(), StandardCharsets.UTF_8);
         this.apiKey = apiKey;
-        this.http =
-                Dsl.asyncHttpClient(
-                        Dsl.config()
-                                .setThreadPoolName("llm-http")
-                                .setIoThreadsCount(2)
-                                .setConnectTimeout(settings.connectTimeout())
-                                .setRequestTimeout(settings.requestTimeout())
-                                .setReadTimeout(settings.requestTimeout())
-                                .setKeepAlive(true)
-                                .setFollowRedirect(false));
+        this.http = Dsl.asyncHttpClient(config(settings));
+    }
+
+    /**
+     * The client's settings, each one set here rather than left to async-http-client's defaults
+     * (which a system property or an {@code ahc.properties} on the classpath could also change).
+     * Left at their defaults, on purpose: no 401 handling without a realm (none is set), no proxy
+     * (the JVM's proxy properties are ignored), unbounded connections (the operator bounds the
+     * calls in flight), no automatic request compression.
+     */
+    static DefaultAsyncHttpClientConfig config(LlmSettings settings) {
+        return Dsl.config()
+                .setThreadPoolName("llm-http")
+                .setIoThreadsCount(2)
+                // One POST per counted attempt: the default (5) replays a POST whose connection
+                // closed before the answer, unseen by attempts, limiter, AIMD and breaker. The
+                // gateway is the only thing that retries.
+                .setMaxRequestRetry(0)
+                // A redirected POST is an error to report, not something to re-send.
+                .setFollowRedirect(false)
+                .setConnectTimeout(settings.connectTimeout())
+                // The whole exchange, connect included; the read timeout (silence between
+                // bytes) cannot be longer than that anyway.
+                .setRequestTimeout(settings.requestTimeout())
+                .setReadTimeout(settings.requestTimeout())
+                .setKeepAlive(true)
+                // Close idle connections before common servers do (uvicorn, hence vLLM, and
+                // Node close after 5 s): a POST written into a connection the server is closing
+                // fails without being read, and costs an attempt.
+                .setPooledConnectionIdleTimeout(POOLED_IDLE_TIMEOUT)
+                // Re-resolve and reconnect now and then: a provider's DNS failover or a load
+                // balancer's rebalancing is otherwise never seen by a busy connection.
+                .setConnectionTtl(CONNECTION_TTL)
+                // No hidden state between calls: answers' Set-Cookie is not sent back.
+                .setCookieStore(null)
+                .setUserAgent("flink-llm-triage")
+                .build();
     }
 
     /** Creates clients that read their endpoint's API key (file or environment) on the worker. */

@@ -37,9 +37,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,6 +52,11 @@ import java.util.regex.Pattern;
  * /v1/chat/completions}, {@code GET /v1/models}, {@code GET /health}, {@code GET /stats}) that
  * answers with schema-valid triage JSON from {@link RuleBasedTriager}. Non-blocking (Netty): a
  * simulated latency holds thousands of requests without a thread each.
+ *
+ * <p>Faults on demand, for chaos runs: {@code POST /admin/outage?seconds=S} (503 to everything) and
+ * {@code POST /admin/faults?seconds=S&drop=R&throttle=R&latency-ms=N} (for S seconds, a share R of
+ * chat requests dropped after they were read, a share R answered 429 with {@code Retry-After: 1},
+ * every answer N ms slower; a missing parameter is 0, a bad one a 400).
  *
  * <p>Simulation markers in a ticket's text, for tests and demos: {@code [[simulate:invalid-json]]}
  * answers with broken JSON, {@code [[simulate:400]]} answers HTTP 400.
@@ -128,6 +136,9 @@ public final class LocalModelServer implements AutoCloseable {
     private final AtomicLong truncated = new AtomicLong();
     private final AtomicLong refusals = new AtomicLong();
     private final AtomicLong outageRefused = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong throttled = new AtomicLong();
+    private final AtomicReference<Faults> faults = new AtomicReference<>(Faults.NONE);
     private final AtomicLong busy = new AtomicLong();
     private final AtomicLong tokensCharged = new AtomicLong();
     private final AtomicLong active = new AtomicLong();
@@ -214,6 +225,77 @@ public final class LocalModelServer implements AutoCloseable {
         return outageRefused.get();
     }
 
+    /** Chat requests read in full and then left with their connection closed, no answer. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    /** Chat requests answered 429 by an injected throttle fault ({@code /admin/faults}). */
+    public long throttled() {
+        return throttled.get();
+    }
+
+    /**
+     * Injects faults for {@code duration} from now, replacing any earlier window: a share {@code
+     * drop} of chat requests is read and then has its connection closed with no answer, a share
+     * {@code throttle} is answered 429 {@code rate_limit_exceeded} with {@code Retry-After: 1}, and
+     * every chat answer takes {@code extraLatencyMs} longer.
+     */
+    public Faults injectFaults(
+            Duration duration, double drop, double throttle, long extraLatencyMs) {
+        Faults f =
+                new Faults(
+                        System.currentTimeMillis() + duration.toMillis(),
+                        duration.toSeconds(),
+                        drop,
+                        throttle,
+                        extraLatencyMs);
+        faults.set(f);
+        return f;
+    }
+
+    /**
+     * A window of injected faults, for chaos runs.
+     *
+     * @param until epoch ms at which the window ends
+     */
+    public record Faults(long until, long seconds, double drop, double throttle, long latencyMs) {
+        static final Faults NONE = new Faults(0, 0, 0, 0, 0);
+
+        public Faults {
+            if (seconds < 0) {
+                throw new IllegalArgumentException("seconds must be at least 0");
+            }
+            if (!(drop >= 0 && drop <= 1) || !(throttle >= 0 && throttle <= 1)) {
+                throw new IllegalArgumentException("drop and throttle must be between 0 and 1");
+            }
+            if (drop + throttle > 1) {
+                throw new IllegalArgumentException("drop + throttle must be at most 1");
+            }
+            if (latencyMs < 0 || latencyMs > MAX_FAULT_LATENCY_MS) {
+                throw new IllegalArgumentException(
+                        "latency-ms must be between 0 and " + MAX_FAULT_LATENCY_MS);
+            }
+        }
+
+        boolean activeAt(long now) {
+            return now < until;
+        }
+
+        ObjectNode toJson() {
+            ObjectNode node = Json.object();
+            node.put("seconds", seconds);
+            node.put("drop", drop);
+            node.put("throttle", throttle);
+            node.put("latency_ms", latencyMs);
+            node.put("until_epoch_ms", until);
+            return node;
+        }
+    }
+
+    private static final long MAX_FAULT_SECONDS = 7 * 24 * 3600;
+    private static final long MAX_FAULT_LATENCY_MS = 600_000;
+
     /** Requests held without an answer (simulated timeouts). */
     public long timeouts() {
         return timeouts.get();
@@ -260,10 +342,16 @@ public final class LocalModelServer implements AutoCloseable {
         stats.put("truncated", truncated.get());
         stats.put("refusals", refusals.get());
         stats.put("outage_refused", outageRefused.get());
+        stats.put("dropped", dropped.get());
+        stats.put("throttled", throttled.get());
         stats.put("permanent_errors", permanentErrors.get());
         stats.put("tokens_charged", tokensCharged.get());
         stats.put("in_progress", active.get());
         stats.put("recovery_ms", recoveryMillis());
+        Faults f = faults.get();
+        if (f.activeAt(System.currentTimeMillis())) {
+            stats.set("faults", f.toJson());
+        }
         return stats;
     }
 
@@ -292,10 +380,33 @@ public final class LocalModelServer implements AutoCloseable {
             } else if (req.method() == HttpMethod.GET && path.equals("/stats")) {
                 send(ctx, keepAlive, HttpResponseStatus.OK, stats().toString());
             } else if (req.method() == HttpMethod.POST && path.equals("/admin/outage")) {
-                var params = new QueryStringDecoder(req.uri()).parameters();
-                long seconds = Long.parseLong(params.getOrDefault("seconds", List.of("30")).get(0));
-                startOutage(Duration.ofSeconds(seconds));
-                send(ctx, keepAlive, HttpResponseStatus.OK, "{\"outage_seconds\":" + seconds + "}");
+                try {
+                    Map<String, List<String>> params = params(req.uri(), Set.of("seconds"));
+                    long seconds = longParam(params, "seconds", 30, MAX_FAULT_SECONDS);
+                    startOutage(Duration.ofSeconds(seconds));
+                    send(
+                            ctx,
+                            keepAlive,
+                            HttpResponseStatus.OK,
+                            "{\"outage_seconds\":" + seconds + "}");
+                } catch (IllegalArgumentException e) {
+                    badAdminRequest(ctx, keepAlive, e);
+                }
+            } else if (req.method() == HttpMethod.POST && path.equals("/admin/faults")) {
+                try {
+                    Map<String, List<String>> params =
+                            params(req.uri(), Set.of("seconds", "drop", "throttle", "latency-ms"));
+                    Faults f =
+                            injectFaults(
+                                    Duration.ofSeconds(
+                                            longParam(params, "seconds", 0, MAX_FAULT_SECONDS)),
+                                    rateParam(params, "drop"),
+                                    rateParam(params, "throttle"),
+                                    longParam(params, "latency-ms", 0, MAX_FAULT_LATENCY_MS));
+                    send(ctx, keepAlive, HttpResponseStatus.OK, f.toJson().toString());
+                } catch (IllegalArgumentException e) {
+                    badAdminRequest(ctx, keepAlive, e);
+                }
             } else if (req.method() == HttpMethod.POST && path.equals("/v1/chat/completions")) {
                 chat(
                         ctx,
@@ -314,8 +425,47 @@ public final class LocalModelServer implements AutoCloseable {
         private void chat(
                 ChannelHandlerContext ctx, boolean keepAlive, String body, String authorization) {
             requests.incrementAndGet();
+            Faults f = faults.get();
+            long extra = f.activeAt(System.currentTimeMillis()) ? f.latencyMs() : 0;
+            if (extra > 0) {
+                // Slow: everything about this request, its answer included, happens later.
+                ctx.executor()
+                        .schedule(
+                                () -> answerChat(ctx, keepAlive, body, authorization),
+                                extra,
+                                TimeUnit.MILLISECONDS);
+            } else {
+                answerChat(ctx, keepAlive, body, authorization);
+            }
+        }
+
+        private void answerChat(
+                ChannelHandlerContext ctx, boolean keepAlive, String body, String authorization) {
             ProviderProfile profile = options.profile();
             long now = System.currentTimeMillis();
+            Faults f = faults.get();
+            double u = ThreadLocalRandom.current().nextDouble();
+            boolean windowOpen = f.activeAt(now);
+            if ((windowOpen && u < f.drop()) || ProviderProfile.chance(profile.dropRate())) {
+                // Read in full, then the connection closes with no answer.
+                dropped.incrementAndGet();
+                ctx.close();
+                return;
+            }
+            if (windowOpen && u < f.drop() + f.throttle()) {
+                throttled.incrementAndGet();
+                rateLimited.incrementAndGet();
+                send(
+                        ctx,
+                        keepAlive,
+                        HttpResponseStatus.TOO_MANY_REQUESTS,
+                        error(
+                                "Rate limit reached for requests.",
+                                "requests",
+                                "rate_limit_exceeded"),
+                        Map.of("retry-after", "1"));
+                return;
+            }
             if (now >= outageStart.get() && now < outageEnd.get()) {
                 outageRefused.incrementAndGet();
                 send(
@@ -694,6 +844,66 @@ public final class LocalModelServer implements AutoCloseable {
             tokens = Math.min(capacity, tokens + (now - last) * perMilli);
             last = now;
         }
+    }
+
+    /** The query's parameters; an unknown one is an error, not silently ignored. */
+    private static Map<String, List<String>> params(String uri, Set<String> known) {
+        Map<String, List<String>> params = new QueryStringDecoder(uri).parameters();
+        for (String name : params.keySet()) {
+            if (!known.contains(name)) {
+                throw new IllegalArgumentException(
+                        "unknown parameter '" + name + "'; known: " + new TreeSet<>(known));
+            }
+        }
+        return params;
+    }
+
+    private static long longParam(
+            Map<String, List<String>> params, String name, long dflt, long max) {
+        List<String> values = params.get(name);
+        if (values == null || values.isEmpty()) {
+            return dflt;
+        }
+        long v;
+        try {
+            v = Long.parseLong(values.get(0).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "'" + name + "' must be a whole number, not '" + values.get(0) + "'");
+        }
+        if (v < 0 || v > max) {
+            throw new IllegalArgumentException(
+                    "'" + name + "' must be between 0 and " + max + ", not " + v);
+        }
+        return v;
+    }
+
+    private static double rateParam(Map<String, List<String>> params, String name) {
+        List<String> values = params.get(name);
+        if (values == null || values.isEmpty()) {
+            return 0;
+        }
+        double v;
+        try {
+            v = Double.parseDouble(values.get(0).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "'" + name + "' must be a share between 0 and 1, not '" + values.get(0) + "'");
+        }
+        if (!(v >= 0 && v <= 1)) {
+            throw new IllegalArgumentException(
+                    "'" + name + "' must be a share between 0 and 1, not " + values.get(0));
+        }
+        return v;
+    }
+
+    private static void badAdminRequest(
+            ChannelHandlerContext ctx, boolean keepAlive, IllegalArgumentException e) {
+        send(
+                ctx,
+                keepAlive,
+                HttpResponseStatus.BAD_REQUEST,
+                error(e.getMessage(), "invalid_request_error", null));
     }
 
     private static String error(String message, String type, String code) {

@@ -20,9 +20,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * and token limits (429 with OpenAI-style {@code Retry-After} and {@code x-ratelimit-*} headers, or
  * bare 429s like a gateway in front of vLLM), how many requests it works on at once (503 beyond, as
  * Ollama does when its queue is full), and the rates of the faults real providers have: 5xx,
- * requests that never get an answer, malformed, truncated and refused answers, an exhausted quota
- * or a rejected key, and an outage window. Profiles are YAML files; the project ships some in
- * {@code src/main/resources/profiles/}. Every field is optional: absent means no such fault.
+ * requests that never get an answer, requests dropped after they were read, malformed, truncated
+ * and refused answers, an exhausted quota or a rejected key, and an outage window. Profiles are
+ * YAML files; the project ships some in {@code src/main/resources/profiles/}. Every field is
+ * optional: absent means no such fault.
  *
  * @param latencyMedianMs median answer time
  * @param latencyP99Ms 99th percentile (log-normal between them); at or below the median: fixed
@@ -39,6 +40,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param outageAfterMs when, after start, an outage begins; negative: none
  * @param outageMs how long the outage lasts
  * @param outageStatus the status every request gets during the outage
+ * @param dropRate share of requests read in full and then left with their connection closed and no
+ *     answer (a proxy or load balancer dropping them), the fault that makes a client resend
  */
 public record ProviderProfile(
         String name,
@@ -56,10 +59,11 @@ public record ProviderProfile(
         String permanent,
         long outageAfterMs,
         long outageMs,
-        int outageStatus) {
+        int outageStatus,
+        double dropRate) {
 
     public static final ProviderProfile NONE =
-            new ProviderProfile("none", 0, 0, 0, 0, true, 0, 0, 0, 0, 0, 0, null, -1, 0, 503);
+            new ProviderProfile("none", 0, 0, 0, 0, true, 0, 0, 0, 0, 0, 0, null, -1, 0, 503, 0);
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Set<String> FIELDS =
@@ -77,7 +81,8 @@ public record ProviderProfile(
                     "truncated-rate",
                     "refusal-rate",
                     "fail-permanently",
-                    "outage");
+                    "outage",
+                    "drop-rate");
 
     /** Loads a profile by name from the shipped ones ({@code openai-tier1}) or from a file. */
     public static ProviderProfile load(String nameOrFile) throws IOException {
@@ -129,7 +134,16 @@ public record ProviderProfile(
                 root.hasNonNull("fail-permanently") ? root.get("fail-permanently").asText() : null,
                 outage.isMissingNode() ? -1 : millis(outage.path("after"), 0),
                 millis(outage.path("duration"), 0),
-                outage.path("status").asInt(503));
+                outage.path("status").asInt(503),
+                rate(root.path("drop-rate"), "drop-rate", source));
+    }
+
+    private static double rate(JsonNode node, String field, String source) throws IOException {
+        double r = node.asDouble(0);
+        if (!(r >= 0 && r <= 1)) {
+            throw new IOException(source + ": '" + field + "' must be between 0 and 1");
+        }
+        return r;
     }
 
     /** A YAML duration: a number of milliseconds or a string such as "30s" or "250ms". */
@@ -161,7 +175,8 @@ public record ProviderProfile(
                 permanent,
                 outageAfterMs,
                 outageMs,
-                outageStatus);
+                outageStatus,
+                dropRate);
     }
 
     public ProviderProfile withRateLimits(
@@ -182,7 +197,8 @@ public record ProviderProfile(
                 permanent,
                 outageAfterMs,
                 outageMs,
-                outageStatus);
+                outageStatus,
+                dropRate);
     }
 
     public ProviderProfile withFaultRates(
@@ -207,7 +223,8 @@ public record ProviderProfile(
                 permanent,
                 outageAfterMs,
                 outageMs,
-                outageStatus);
+                outageStatus,
+                dropRate);
     }
 
     public ProviderProfile withPermanentFailure(String kind) {
@@ -227,7 +244,8 @@ public record ProviderProfile(
                 kind,
                 outageAfterMs,
                 outageMs,
-                outageStatus);
+                outageStatus,
+                dropRate);
     }
 
     public ProviderProfile withOutage(Duration after, Duration duration) {
@@ -247,7 +265,29 @@ public record ProviderProfile(
                 permanent,
                 after.toMillis(),
                 duration.toMillis(),
-                outageStatus);
+                outageStatus,
+                dropRate);
+    }
+
+    public ProviderProfile withDropRate(double rate) {
+        return new ProviderProfile(
+                name,
+                latencyMedianMs,
+                latencyP99Ms,
+                rpm,
+                tpm,
+                rateLimitHeaders,
+                maxConcurrency,
+                serverErrorRate,
+                timeoutRate,
+                malformedRate,
+                truncatedRate,
+                refusalRate,
+                permanent,
+                outageAfterMs,
+                outageMs,
+                outageStatus,
+                rate);
     }
 
     /** One answer time drawn from the latency distribution. */
@@ -280,6 +320,7 @@ public record ProviderProfile(
         b.put("malformed_rate", malformedRate);
         b.put("truncated_rate", truncatedRate);
         b.put("refusal_rate", refusalRate);
+        b.put("drop_rate", dropRate);
         if (permanent != null) {
             b.node.put("fail_permanently", permanent);
         }

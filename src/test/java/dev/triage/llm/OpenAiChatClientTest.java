@@ -17,15 +17,22 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The client against a real local HTTP server that records the request and answers as told. */
 class OpenAiChatClientTest {
@@ -36,6 +43,8 @@ class OpenAiChatClientTest {
     private final AtomicReference<String> path = new AtomicReference<>();
     private final AtomicReference<String> apiKeyHeader = new AtomicReference<>();
     private final AtomicReference<String> query = new AtomicReference<>();
+    private final AtomicReference<String> cookie = new AtomicReference<>();
+    private final AtomicInteger received = new AtomicInteger();
     private volatile boolean hang;
     private volatile int status = 200;
     private volatile String response;
@@ -56,6 +65,8 @@ class OpenAiChatClientTest {
                     authorization.set(exchange.getRequestHeaders().getFirst("Authorization"));
                     apiKeyHeader.set(exchange.getRequestHeaders().getFirst("api-key"));
                     query.set(exchange.getRequestURI().getQuery());
+                    cookie.set(exchange.getRequestHeaders().getFirst("Cookie"));
+                    received.incrementAndGet();
                     if (hang) {
                         return; // never answer: the client's timeout must fire
                     }
@@ -260,6 +271,108 @@ class OpenAiChatClientTest {
             assertThat(e.retriable()).isTrue();
             assertThat(e.getMessage()).doesNotContain("sk-secret");
         }
+    }
+
+    @Test
+    void aConnectionDroppedAfterThePostIsOneFailedAttemptNotASilentResend() throws Exception {
+        AtomicInteger posts = new AtomicInteger();
+        try (ServerSocket dropper = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor =
+                    new Thread(
+                            () -> {
+                                while (!dropper.isClosed()) {
+                                    try (Socket s = dropper.accept()) {
+                                        readWholeRequest(s.getInputStream());
+                                        posts.incrementAndGet();
+                                    } catch (IOException closed) {
+                                        return;
+                                    }
+                                }
+                            },
+                            "dropper");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            var settings =
+                    settings(
+                            "http://127.0.0.1:" + dropper.getLocalPort() + "/v1",
+                            Auth.BEARER,
+                            "",
+                            StructuredOutput.JSON_SCHEMA,
+                            "max_tokens",
+                            Duration.ofSeconds(5));
+            try (var client = new OpenAiChatClient(settings, "sk-secret")) {
+                Throwable t = catchThrowable(() -> client.complete(messages(), null).join());
+                LlmException e = (LlmException) ((CompletionException) t).getCause();
+                assertThat(e.kind()).isEqualTo(LlmException.Kind.TRANSPORT);
+                assertThat(e.retriable()).isTrue();
+            }
+            // The future fails only after the client gave up, so any resend has arrived by now.
+            assertThat(posts.get()).as("POSTs the server read").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aRedirectedPostIsReportedNotFollowed() {
+        status = 307;
+        response = "";
+        responseHeaders = Map.of("Location", "/v1/elsewhere");
+        try (var client = client("max_tokens", null)) {
+            Throwable t = catchThrowable(() -> client.complete(messages(), null).join());
+            LlmException e = (LlmException) t.getCause();
+            assertThat(e.kind()).isEqualTo(LlmException.Kind.HTTP_STATUS);
+            assertThat(e.status()).isEqualTo(307);
+        }
+        assertThat(received.get()).isEqualTo(1);
+        assertThat(path.get()).isEqualTo("/v1/chat/completions");
+    }
+
+    @Test
+    void cookiesSetByAnAnswerAreNotSentBack() throws Exception {
+        response = completion("{}", "stop");
+        responseHeaders = Map.of("Set-Cookie", "__cf_bm=abc; Path=/");
+        try (var client = client("max_tokens", null)) {
+            client.complete(messages(), null).get();
+            client.complete(messages(), null).get();
+        }
+        assertThat(received.get()).isEqualTo(2);
+        assertThat(cookie.get()).isNull();
+    }
+
+    @Test
+    void everyResendAndReuseDefaultIsSetExplicitly() {
+        var config =
+                OpenAiChatClient.config(
+                        settings(
+                                "http://127.0.0.1:1/v1",
+                                Auth.BEARER,
+                                "",
+                                StructuredOutput.JSON_SCHEMA,
+                                "max_tokens",
+                                Duration.ofSeconds(7)));
+        assertThat(config.getMaxRequestRetry()).isZero();
+        assertThat(config.isFollowRedirect()).isFalse();
+        assertThat(config.getRequestTimeout()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(config.getReadTimeout()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(config.getPooledConnectionIdleTimeout()).isLessThan(Duration.ofSeconds(5));
+        assertThat(config.getConnectionTtl()).isPositive();
+        assertThat(config.getCookieStore()).isNull();
+        assertThat(config.getIoExceptionFilters()).isEmpty();
+        assertThat(config.getRealm()).isNull();
+    }
+
+    /** Reads one HTTP request: the head up to the blank line, then Content-Length bytes. */
+    private static void readWholeRequest(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("request ended early");
+            }
+            head.append((char) b);
+        }
+        Matcher m = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head.toString());
+        assertThat(m.find()).as("the POST has a Content-Length").isTrue();
+        in.readNBytes(Integer.parseInt(m.group(1)));
     }
 
     @Test

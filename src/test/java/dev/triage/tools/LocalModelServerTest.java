@@ -1,6 +1,7 @@
 package dev.triage.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.triage.config.PromptSettings;
 import dev.triage.llm.ChatMessage;
@@ -16,10 +17,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -128,6 +132,117 @@ class LocalModelServerTest {
                 .contains("messages");
     }
 
+    @Test
+    void faultsDropAShareOfChatRequestsAfterReadingThemAndCountThem() throws Exception {
+        HttpResponse<String> window = post("/admin/faults?seconds=60&drop=1");
+        assertThat(window.statusCode()).isEqualTo(200);
+        JsonNode json = Json.MAPPER.readTree(window.body());
+        assertThat(json.get("seconds").asLong()).isEqualTo(60);
+        assertThat(json.get("drop").asDouble()).isEqualTo(1.0);
+        assertThat(json.get("throttle").asDouble()).isZero();
+        assertThat(json.get("latency_ms").asLong()).isZero();
+        assertThat(json.get("until_epoch_ms").asLong()).isGreaterThan(System.currentTimeMillis());
+        assertThatThrownBy(
+                        () ->
+                                http.send(
+                                        chatRequest("Refund please", List.of()),
+                                        HttpResponse.BodyHandlers.ofString()))
+                .isInstanceOf(IOException.class);
+        JsonNode stats = Json.MAPPER.readTree(get("/stats").body());
+        assertThat(stats.get("requests").asLong()).isEqualTo(1);
+        assertThat(stats.get("dropped").asLong()).isEqualTo(1);
+        assertThat(stats.get("completions").asLong()).isZero();
+        assertThat(stats.at("/faults/drop").asDouble()).isEqualTo(1.0);
+    }
+
+    @Test
+    void faultsThrottleWithRetryAfterOneSecond() throws Exception {
+        assertThat(post("/admin/faults?seconds=60&throttle=1").statusCode()).isEqualTo(200);
+        HttpResponse<String> r =
+                http.send(
+                        chatRequest("Refund please", List.of()),
+                        HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(429);
+        assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(Json.MAPPER.readTree(r.body()).at("/error/code").asText())
+                .isEqualTo("rate_limit_exceeded");
+        assertThat(Json.MAPPER.readTree(get("/stats").body()).get("throttled").asLong())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void faultsMakeEveryAnswerSlower() throws Exception {
+        assertThat(post("/admin/faults?seconds=60&latency-ms=400").statusCode()).isEqualTo(200);
+        long start = System.nanoTime();
+        triage("Refund please", List.of());
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(millis).isGreaterThanOrEqualTo(480); // 400 more than the 80 configured
+    }
+
+    @Test
+    void aZeroSecondFaultWindowIsOverAtOnceAndMissingParametersAreZero() throws Exception {
+        HttpResponse<String> window = post("/admin/faults?drop=1&throttle=0");
+        assertThat(window.statusCode()).isEqualTo(200);
+        assertThat(Json.MAPPER.readTree(window.body()).get("seconds").asLong()).isZero();
+        assertThat(triage("Refund please", List.of()).category()).isEqualTo("billing");
+        assertThat(Json.MAPPER.readTree(get("/stats").body()).get("dropped").asLong()).isZero();
+    }
+
+    @Test
+    void badFaultAndOutageParametersAreA400NeverAHungOrClosedRequest() throws Exception {
+        for (String query :
+                List.of(
+                        "/admin/faults?seconds=abc",
+                        "/admin/faults?seconds=10&drop=2",
+                        "/admin/faults?seconds=10&throttle=-0.1",
+                        "/admin/faults?seconds=10&drop=NaN",
+                        "/admin/faults?seconds=10&drop=0.7&throttle=0.7",
+                        "/admin/faults?seconds=10&latency-ms=fast",
+                        "/admin/faults?seconds=-5",
+                        "/admin/faults?seconds=10&dorp=0.5",
+                        "/admin/outage?seconds=abc",
+                        "/admin/outage?seconds=99999999999999999999")) {
+            HttpResponse<String> r = post(query);
+            assertThat(r.statusCode()).as(query).isEqualTo(400);
+            assertThat(Json.MAPPER.readTree(r.body()).at("/error/message").asText())
+                    .as(query)
+                    .isNotBlank();
+        }
+        // Nothing was injected by the refused calls.
+        assertThat(triage("Refund please", List.of()).category()).isEqualTo("billing");
+    }
+
+    @Test
+    void aProfilesDropRateDropsRequestsPermanently() throws Exception {
+        ProviderProfile profile =
+                ProviderProfile.parse(
+                        new ByteArrayInputStream(
+                                "name: dropping\ndrop-rate: 1\n".getBytes(StandardCharsets.UTF_8)),
+                        "test");
+        assertThat(profile.dropRate()).isEqualTo(1.0);
+        assertThat(ProviderProfile.load("dropped-connections").dropRate()).isEqualTo(0.1);
+        assertThat(ProviderProfile.load("flaky").dropRate()).isZero();
+        assertThatThrownBy(
+                        () ->
+                                ProviderProfile.parse(
+                                        new ByteArrayInputStream(
+                                                "drop-rate: 2\n".getBytes(StandardCharsets.UTF_8)),
+                                        "test"))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("drop-rate");
+        try (LocalModelServer dropping =
+                LocalModelServer.start(LocalModelServer.Options.onPort(0).withProfile(profile))) {
+            HttpRequest request =
+                    HttpRequest.newBuilder(URI.create(dropping.baseUrl() + "/chat/completions"))
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"messages\": []}"))
+                            .build();
+            assertThatThrownBy(() -> http.send(request, HttpResponse.BodyHandlers.ofString()))
+                    .isInstanceOf(IOException.class);
+            assertThat(dropping.dropped()).isEqualTo(1);
+            assertThat(dropping.requests()).isEqualTo(1);
+        }
+    }
+
     private TriageAnswer triage(String body, List<Turn> history) throws Exception {
         HttpResponse<String> response =
                 http.send(chatRequest(body, history), HttpResponse.BodyHandlers.ofString());
@@ -157,6 +272,15 @@ class LocalModelServerTest {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(request.toString()))
                 .build();
+    }
+
+    private HttpResponse<String> post(String path) throws Exception {
+        String base = server.baseUrl().replace("/v1", "");
+        return http.send(
+                HttpRequest.newBuilder(URI.create(base + path))
+                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> get(String path) throws Exception {
