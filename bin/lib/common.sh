@@ -89,7 +89,16 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 is_running() {
   local f="$RUN_DIR/$1.pid"
-  [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null
+  [[ -f "$f" ]] && pid_alive "$(cat "$f")"
+}
+
+# A process that exists and is not a zombie: a process killed with kill -9 stays a zombie until
+# its parent reaps it (never, where no init reaps orphans), and kill -0 still succeeds on it.
+pid_alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local state
+  state="$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null || true)"
+  [[ "$state" != Z ]]
 }
 
 # wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.5 s.
@@ -160,6 +169,10 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# The sinks' transactions must outlive a night of bin/triage down: a restore later than the
+# timeout finds the last checkpoint's transaction aborted and its results lost. 7 days, as
+# kafka.transaction-timeout in jobs/local.yaml (and as transactional.id.expiration.ms).
+transaction.max.timeout.ms=604800000
 PROPS
   local kjava=(java -Xmx512m -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j.properties"
                -Dlog.file="$LOG_DIR/kafka.log" -cp "$LIB_DIR/*")
@@ -255,11 +268,24 @@ taskmanager_count() {
   curl -fsS "$FLINK_UI/taskmanagers" | grep -o '"id":"' | wc -l
 }
 
+# Resource ids (tm-N) the JobManager lists; a killed TaskManager stays listed until its heartbeat
+# times out, so counting them right after a kill -9 counts the dead one.
+registered_taskmanager_ids() {
+  curl -fsS "$FLINK_UI/taskmanagers" 2>/dev/null | grep -oE '"id":"tm-[0-9]+"' | sed 's/"id":"//; s/"$//'
+}
+
 wait_for_taskmanagers() {
   local want="$1"
   wait_until 120 "$want TaskManagers to register" test_tm_count "$want"
 }
 test_tm_count() { [[ "$(taskmanager_count)" -ge "$1" ]]; }
+
+# wait_for_taskmanager N: until TaskManager N's own resource id (tm-N) has registered.
+wait_for_taskmanager() {
+  WAIT_FOR_SERVICE="taskmanager-$1" wait_until 120 "TaskManager tm-$1 to register" \
+    test_tm_registered "tm-$1"
+}
+test_tm_registered() { registered_taskmanager_ids | grep -qx "$1"; }
 
 kafka_cli() {
   java -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" -cp "$LIB_DIR/*" "$@"
@@ -334,25 +360,30 @@ running_taskmanagers() {
   local f
   for f in "$RUN_DIR"/taskmanager-*.pid; do
     [[ -e "$f" ]] || continue
-    kill -0 "$(cat "$f")" 2>/dev/null && basename "$f" .pid
+    pid_alive "$(cat "$f")" && basename "$f" .pid
   done
+  return 0 # a stale pid file last must not fail the caller (set -e: rescale exited silently)
 }
 
+# The lowest N with no TaskManager running as taskmanager-N and none registered as tm-N (a
+# killed one stays registered for a while; reusing its id would look registered at once).
 next_taskmanager_index() {
-  local n=1
-  while is_running "taskmanager-$n"; do n=$((n + 1)); done
+  local n=1 registered
+  registered=" $(registered_taskmanager_ids | tr '\n' ' ') "
+  while is_running "taskmanager-$n" || [[ "$registered" == *" tm-$n "* ]]; do n=$((n + 1)); done
   echo "$n"
 }
 
 # Starts TaskManagers (2 slots each) until the cluster has at least $1 slots.
 ensure_slots() {
-  local want="$1" have
+  local want="$1" have n
   have=$(( $(running_taskmanagers | wc -l) * 2 ))
   while [[ "$have" -lt "$want" ]]; do
-    start_taskmanager "$(next_taskmanager_index)"
+    n="$(next_taskmanager_index)"
+    start_taskmanager "$n"
+    wait_for_taskmanager "$n"
     have=$((have + 2))
   done
-  wait_for_taskmanagers $((have / 2))
 }
 
 latest_checkpoint() {

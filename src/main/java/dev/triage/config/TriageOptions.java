@@ -72,9 +72,10 @@ public final class TriageOptions {
                     .durationType()
                     .defaultValue(Duration.ofMinutes(10))
                     .withDescription(
-                            "Kafka transaction timeout of the sinks. Must stay below the broker's"
-                                    + " transaction.max.timeout.ms (15 min by default) and above the"
-                                    + " longest expected checkpoint + restart time.");
+                            "Kafka transaction timeout of the sinks, and so the longest a failed job"
+                                    + " may stay down before a restore loses its last checkpoint's"
+                                    + " results. At most the broker's transaction.max.timeout.ms (15"
+                                    + " min by default; checked at submission).");
 
     public static final ConfigOption<String> CUSTOMERS_TOPIC =
             ConfigOptions.key("kafka.topics.customers")

@@ -19,16 +19,28 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.common.config.ConfigResource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** Builds the Kafka source and the exactly-once sinks from the job settings. */
 public final class KafkaConnectors {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaConnectors.class);
+
+    /** The broker setting that bounds every producer's transaction.timeout.ms. */
+    static final String BROKER_TRANSACTION_MAX = "transaction.max.timeout.ms";
 
     private KafkaConnectors() {}
 
@@ -47,30 +59,109 @@ public final class KafkaConnectors {
     }
 
     /**
-     * Fails the submission with a clear message when a topic the job reads is missing: a Kafka
-     * source on a missing topic would otherwise fail over again and again at runtime.
+     * Fails the submission with a clear message, before anything runs, for what would otherwise
+     * fail the job over again and again at runtime: a topic the job reads or writes that does not
+     * exist (a sink's first record to a missing topic fails once auto-creation is off), and a
+     * transaction timeout above what the broker allows (the sinks' producers cannot start). When
+     * the broker's limit cannot be read (no permission to describe its configuration), a warning
+     * says so and the submission goes on.
      */
-    public static void checkTopicsExist(ReadableConfig conf) throws Exception {
+    public static void checkBeforeSubmission(ReadableConfig conf) throws Exception {
+        try (Admin admin = Admin.create(adminProperties(conf))) {
+            checkTopicsExist(conf, admin);
+            OptionalLong brokerMax = brokerTransactionMaxTimeoutMs(admin);
+            if (brokerMax.isEmpty()) {
+                LOG.warn(
+                        "Could not read transaction.max.timeout.ms of the brokers at {}; make sure"
+                                + " it is at least kafka.transaction-timeout ({}).",
+                        conf.get(KAFKA_BOOTSTRAP_SERVERS),
+                        conf.get(TRANSACTION_TIMEOUT));
+                return;
+            }
+            String problem =
+                    transactionTimeoutProblem(conf.get(TRANSACTION_TIMEOUT), brokerMax.getAsLong());
+            if (problem != null) {
+                throw new IllegalStateException(problem);
+            }
+        }
+    }
+
+    private static void checkTopicsExist(ReadableConfig conf, Admin admin) throws Exception {
         List<String> needed =
-                new ArrayList<>(List.of(conf.get(TICKETS_TOPIC), conf.get(RESULTS_TOPIC)));
+                new ArrayList<>(
+                        List.of(
+                                conf.get(TICKETS_TOPIC),
+                                conf.get(RESULTS_TOPIC),
+                                conf.get(DLQ_TOPIC)));
         if (conf.get(CUSTOMERS_ENABLED)) {
             needed.add(conf.get(CUSTOMERS_TOPIC));
         }
+        Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+        List<String> missing =
+                needed.stream().distinct().filter(t -> !existing.contains(t)).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException(
+                    "Kafka topics "
+                            + missing
+                            + " do not exist on "
+                            + conf.get(KAFKA_BOOTSTRAP_SERVERS)
+                            + ". The job reads kafka.topics.tickets (and customers.topic) and"
+                            + " writes kafka.topics.results and kafka.topics.dlq: create them"
+                            + " (the customers topic with cleanup.policy=compact), or set"
+                            + " customers.enabled: false to run without customer context.");
+        }
+    }
+
+    /** The smallest transaction.max.timeout.ms of the brokers at the configured servers. */
+    static OptionalLong brokerTransactionMaxTimeoutMs(ReadableConfig conf) throws Exception {
+        try (Admin admin = Admin.create(adminProperties(conf))) {
+            return brokerTransactionMaxTimeoutMs(admin);
+        }
+    }
+
+    private static OptionalLong brokerTransactionMaxTimeoutMs(Admin admin) {
+        try {
+            List<ConfigResource> brokers =
+                    admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).stream()
+                            .map(n -> new ConfigResource(ConfigResource.Type.BROKER, n.idString()))
+                            .toList();
+            Map<ConfigResource, Config> configs =
+                    admin.describeConfigs(brokers).all().get(30, TimeUnit.SECONDS);
+            return configs.values().stream()
+                    .map(c -> c.get(BROKER_TRANSACTION_MAX))
+                    .filter(e -> e != null && e.value() != null)
+                    .mapToLong(e -> Long.parseLong(e.value()))
+                    .min();
+        } catch (Exception e) {
+            LOG.debug("Describing the brokers' configuration failed", e);
+            return OptionalLong.empty();
+        }
+    }
+
+    /** Why the broker would refuse the sinks' transaction timeout, or null when it accepts it. */
+    static String transactionTimeoutProblem(Duration timeout, long brokerMaxMs) {
+        if (timeout.toMillis() <= brokerMaxMs) {
+            return null;
+        }
+        return "kafka.transaction-timeout is "
+                + timeout
+                + " ("
+                + timeout.toMillis()
+                + " ms) but the broker allows at most "
+                + BROKER_TRANSACTION_MAX
+                + "="
+                + brokerMaxMs
+                + " ms: the sinks could not start a transaction. Lower kafka.transaction-timeout,"
+                + " or raise "
+                + BROKER_TRANSACTION_MAX
+                + " on the brokers (a restore later than the timeout loses the results of the"
+                + " checkpoint before the crash, so keep it above the longest expected downtime).";
+    }
+
+    private static Properties adminProperties(ReadableConfig conf) {
         Properties props = clientProperties(conf);
         props.put("bootstrap.servers", conf.get(KAFKA_BOOTSTRAP_SERVERS));
-        try (Admin admin = Admin.create(props)) {
-            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-            List<String> missing = needed.stream().filter(t -> !existing.contains(t)).toList();
-            if (!missing.isEmpty()) {
-                throw new IllegalStateException(
-                        "Kafka topics "
-                                + missing
-                                + " do not exist on "
-                                + conf.get(KAFKA_BOOTSTRAP_SERVERS)
-                                + ". Create them (the customers topic with cleanup.policy=compact),"
-                                + " or set customers.enabled: false to run without customer context.");
-            }
-        }
+        return props;
     }
 
     /** The compacted customers topic, always from the beginning: it is a table. */

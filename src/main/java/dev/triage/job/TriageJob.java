@@ -25,7 +25,7 @@ public final class TriageJob {
 
     public static void main(String[] args) throws Exception {
         Configuration conf = JobSettings.fromArgs(args);
-        KafkaConnectors.checkTopicsExist(conf);
+        KafkaConnectors.checkBeforeSubmission(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         build(env, conf);
         env.execute(conf.get(JOB_NAME));

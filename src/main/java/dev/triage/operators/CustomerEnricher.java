@@ -8,10 +8,13 @@ import dev.triage.records.PastTicket;
 import dev.triage.records.Ticket;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.ListTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
@@ -30,6 +33,11 @@ import java.util.List;
  * profileWait} (a processing-time timer); the customer's later tickets wait behind it, so the
  * customer's (and so each session's) order is kept. When the profile arrives they all go on with
  * it; when the wait is over they go on without it. Nothing is held forever, and nothing is dropped.
+ *
+ * <p>The waiting tickets are a {@link ListState} that each ticket is appended to (one element
+ * written, a merge on RocksDB), so a flood for one unknown customer costs O(1) state writes per
+ * ticket; the deadline of the wait is kept beside it, so that the timer is deleted when the profile
+ * arrives first and a stale timer never cuts a later wait short.
  */
 public class CustomerEnricher
         extends KeyedCoProcessFunction<String, Ticket, CustomerEvent, Ticket> {
@@ -40,7 +48,15 @@ public class CustomerEnricher
 
     private transient ValueState<CustomerProfile> profile;
     private transient ValueState<List<PastTicket>> history;
-    private transient ValueState<List<Ticket>> waiting;
+    private transient ListState<Ticket> waiting;
+    private transient ValueState<Long> waitDeadline;
+
+    /** The waiting list as version 0.1 kept it, rewritten whole per ticket; drained on use. */
+    private transient ValueState<List<Ticket>> legacyWaiting;
+
+    /** Deadline of a wait whose timer an earlier version registered, at a time not recorded. */
+    private static final long LEGACY_TIMER = Long.MIN_VALUE;
+
     private transient Counter withoutProfile;
     private transient Counter enriched;
 
@@ -62,12 +78,21 @@ public class CustomerEnricher
                         .neverReturnExpired()
                         .cleanupInRocksdbCompactFilter(1000)
                         .build());
-        var pending =
+        var legacy =
                 new ValueStateDescriptor<>(
                         "tickets-waiting-for-profile", new ListTypeInfo<>(Ticket.class));
         profile = getRuntimeContext().getState(profiles);
         history = getRuntimeContext().getState(recent);
-        waiting = getRuntimeContext().getState(pending);
+        waiting =
+                getRuntimeContext()
+                        .getListState(
+                                new ListStateDescriptor<>(
+                                        "customer-waiting-tickets",
+                                        TypeInformation.of(Ticket.class)));
+        waitDeadline =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("customer-wait-deadline", Types.LONG));
+        legacyWaiting = getRuntimeContext().getState(legacy);
         withoutProfile = getRuntimeContext().getMetricGroup().counter("ticketsWithoutProfile");
         enriched = getRuntimeContext().getMetricGroup().counter("ticketsWithProfile");
     }
@@ -75,21 +100,20 @@ public class CustomerEnricher
     @Override
     public void processElement1(Ticket ticket, Context ctx, Collector<Ticket> out)
             throws Exception {
-        List<Ticket> queue = waiting.value();
+        migrateLegacyWaiting();
+        boolean queued = waitDeadline.value() != null;
         CustomerProfile p = profile.value();
-        if (p != null && queue == null) {
+        if (p != null && !queued) {
             enriched.inc();
             out.collect(ticket.withCustomer(context(p)));
             return;
         }
-        List<Ticket> updated = queue == null ? new ArrayList<>() : new ArrayList<>(queue);
-        updated.add(ticket);
-        waiting.update(updated);
-        if (queue == null) {
-            ctx.timerService()
-                    .registerProcessingTimeTimer(
-                            ctx.timerService().currentProcessingTime()
-                                    + settings.profileWait().toMillis());
+        waiting.add(ticket);
+        if (!queued) {
+            long deadline =
+                    ctx.timerService().currentProcessingTime() + settings.profileWait().toMillis();
+            waitDeadline.update(deadline);
+            ctx.timerService().registerProcessingTimeTimer(deadline);
         }
     }
 
@@ -102,27 +126,55 @@ public class CustomerEnricher
             profile.clear();
         } else if (event.profile() != null) {
             profile.update(event.profile());
-            release(out, event.profile());
+            release(ctx, out, event.profile());
         }
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Ticket> out)
             throws Exception {
-        release(out, profile.value());
+        migrateLegacyWaiting();
+        Long deadline = waitDeadline.value();
+        if (deadline != null && (deadline == LEGACY_TIMER || deadline == timestamp)) {
+            release(ctx, out, profile.value());
+        }
     }
 
     /** Lets every waiting ticket go on, in order, with the profile (or without one). */
-    private void release(Collector<Ticket> out, CustomerProfile p) throws Exception {
-        List<Ticket> queue = waiting.value();
-        if (queue == null) {
+    private void release(Context ctx, Collector<Ticket> out, CustomerProfile p) throws Exception {
+        migrateLegacyWaiting();
+        Long deadline = waitDeadline.value();
+        if (deadline == null) {
             return;
         }
-        waiting.clear();
+        if (deadline != LEGACY_TIMER) {
+            ctx.timerService().deleteProcessingTimeTimer(deadline);
+        }
         CustomerContext context = context(p);
-        for (Ticket t : queue) {
-            (p == null ? withoutProfile : enriched).inc();
-            out.collect(t.withCustomer(context));
+        Iterable<Ticket> queue = waiting.get();
+        if (queue != null) {
+            for (Ticket t : queue) {
+                (p == null ? withoutProfile : enriched).inc();
+                out.collect(t.withCustomer(context));
+            }
+        }
+        waiting.clear();
+        waitDeadline.clear();
+    }
+
+    /**
+     * Moves a waiting list restored from version 0.1 into the append-only layout. Its timer was
+     * restored with it and fires as before; its time was not recorded, so any timer releases it.
+     */
+    private void migrateLegacyWaiting() throws Exception {
+        List<Ticket> old = legacyWaiting.value();
+        if (old == null) {
+            return;
+        }
+        legacyWaiting.clear();
+        waiting.addAll(old);
+        if (waitDeadline.value() == null) {
+            waitDeadline.update(LEGACY_TIMER);
         }
     }
 
