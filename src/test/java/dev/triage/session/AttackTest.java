@@ -61,6 +61,26 @@ class AttackTest extends SessionOperatorTestBase {
                 .isTrue();
     }
 
+    @Test
+    void theEndOfInputAnswersTheTicketBehindAnIncidentCacheHit() throws Exception {
+        gatewaySettings = gateway(false, true);
+        harness = open(settings(1), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-0", "T-0", "Is the site down?")));
+        harness.processElement(record(ticket("S-1", "T-1", "Is the site down?")));
+        harness.processElement(record(ticket("S-1", "T-2", "Still down. Any news?")));
+        llm.calls.get(0).answer(answer("technical", "Site down."));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 2);
+
+        // A bounded input ends (or `stop --drain`): finish() must answer every accepted ticket.
+        var h = harness;
+        harness = null;
+        closeAfterAnsweringAll(h, clientId);
+        assertThat(h.extractOutputValues())
+                .extracting(TriageResult::ticketId)
+                .containsExactly("T-0", "T-1", "T-2");
+    }
+
     // ------------------------------------------------------------------ dedupe
 
     @Test
