@@ -1,0 +1,356 @@
+package dev.triage.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.triage.config.GatewaySettings;
+import dev.triage.config.PromptSettings;
+import dev.triage.llm.LlmException;
+import dev.triage.records.DeadLetter;
+import dev.triage.records.Ticket;
+import dev.triage.records.TriageResult;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OperatorSnapshotUtil;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Adversarial tests of the session operator (issue 11 items 3-6, 10): each one shows a defect of
+ * the current code and fails until it is fixed.
+ */
+class AttackTest extends SessionOperatorTestBase {
+
+    private static final PromptSettings PROMPTS =
+            new PromptSettings(
+                    "Triage.",
+                    new java.util.TreeMap<>(
+                            Map.of("billing", "money", "technical", "bugs", "other", "rest")));
+
+    // ------------------------------------------------------------------ stalls
+
+    @Test
+    void anIncidentCacheHitOfABusySessionStillSendsTheTicketWaitingBehindIt() throws Exception {
+        gatewaySettings = gateway(false, true);
+        harness = open(settings(1), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-0", "T-0", "Is the site down?")));
+        // One call slot: S-1's first ticket waits for it, and S-1's second waits behind that.
+        harness.processElement(record(ticket("S-1", "T-1", "Is the site down?")));
+        harness.processElement(record(ticket("S-1", "T-2", "Still down. Any news?")));
+        assertThat(llm.calls).hasSize(1);
+
+        // T-0's answer fills the cache; the freed slot goes to T-1, answered from the cache.
+        llm.calls.get(0).answer(answer("technical", "Site down."));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 2);
+        assertThat(harness.extractOutputValues().get(1).ticketId()).isEqualTo("T-1");
+        assertThat(harness.extractOutputValues().get(1).cached()).isTrue();
+
+        // T-2 is S-1's ticket in flight now, and nothing else is on the wire: it must go out.
+        assertThat(runMailsFor(Duration.ofMinutes(10), () -> llm.calls.size() == 2))
+                .as("T-2 sent within ten minutes of processing time (calls: %s)", llm.calls.size())
+                .isTrue();
+    }
+
+    @Test
+    void theEndOfInputAnswersTheTicketBehindAnIncidentCacheHit() throws Exception {
+        gatewaySettings = gateway(false, true);
+        harness = open(settings(1), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-0", "T-0", "Is the site down?")));
+        harness.processElement(record(ticket("S-1", "T-1", "Is the site down?")));
+        harness.processElement(record(ticket("S-1", "T-2", "Still down. Any news?")));
+        llm.calls.get(0).answer(answer("technical", "Site down."));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 2);
+
+        // A bounded input ends (or `stop --drain`): finish() must answer every accepted ticket.
+        var h = harness;
+        harness = null;
+        closeAfterAnsweringAll(h, clientId);
+        assertThat(h.extractOutputValues())
+                .extracting(TriageResult::ticketId)
+                .containsExactly("T-0", "T-1", "T-2");
+    }
+
+    // ------------------------------------------------------------------ dedupe
+
+    @Test
+    void aFreshTicketIsTriagedEvenWhenAnEarlierIdOfTheSessionStartsWithItAndANul()
+            throws Exception {
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        // The parser accepts any non-blank id up to its length limit, NUL included ("\u0000").
+        harness.processElement(record(ticket("S-1", "T-1\u0000a", "first")));
+        llm.calls.get(0).answer(answer("other", "first answer"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+
+        harness.processElement(record(ticket("S-1", "T-1", "a new ticket with its own id")));
+        assertThat(deadLetters()).extracting(DeadLetter::reason).isEmpty();
+        assertThat(llm.calls).hasSize(2);
+    }
+
+    @Test
+    void forgettingADeadLetteredIdDoesNotForgetTheIdsItIsAPrefixOf() throws Exception {
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-1", "T-1", "rejected by the provider")));
+        harness.processElement(record(ticket("S-1", "T-1\u0000b", "second")));
+        llm.calls.get(0).fail(400, false);
+        runMailsUntil(() -> llm.calls.size() == 2);
+        assertThat(deadLetters()).extracting(DeadLetter::ticketId).containsExactly("T-1");
+        llm.calls.get(1).answer(answer("other", "second answer"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+
+        // An upstream retry of the answered ticket: same id, same content.
+        harness.processElement(record(ticket("S-1", "T-1\u0000b", "second")));
+        runMailsFor(Duration.ofSeconds(1), () -> llm.calls.size() > 2);
+        assertThat(llm.calls).as("the re-sent ticket is not asked again").hasSize(2);
+    }
+
+    @Test
+    void anIdReusedWithOtherContentIsNeverSilentlyDroppedEvenWhenTheFingerprintsCollide()
+            throws Exception {
+        // The fingerprint is a CRC-32C of the content plus created_at: a birthday search over a
+        // hundred thousand random bodies finds two with the same one (here in well under a second).
+        Map<String, String> seen = new HashMap<>();
+        String first = null;
+        String second = null;
+        java.util.Random random = new java.util.Random(11);
+        for (int i = 0; first == null && i < 2_000_000; i++) {
+            String body = "My order " + Long.toHexString(random.nextLong()) + " has not arrived.";
+            String fp = SessionTriageOperator.fingerprint(ticket("S-1", "T-1", body));
+            String earlier = seen.putIfAbsent(fp, body);
+            if (earlier != null) {
+                first = earlier;
+                second = body;
+            }
+        }
+        assertThat(first).as("a CRC-32C collision").isNotNull();
+
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-1", "T-1", first)));
+        llm.calls.get(0).answer(answer("other", "first answer"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+
+        // Same id, other content: answered or dead-lettered (duplicate_ticket_id), not dropped.
+        harness.processElement(record(ticket("S-1", "T-1", second)));
+        assertThat(llm.calls.size() == 2 || !deadLetters().isEmpty())
+                .as("ticket with other content under a known id: a call or a dead letter")
+                .isTrue();
+    }
+
+    // ------------------------------------------------------------------ a ticket's chances
+
+    @Test
+    void aTicketTheHealthyProviderKeepsFailingIsDeadLetteredByItsDeadline() throws Exception {
+        // Many attempts allowed, a one-second deadline; the circuit stays closed throughout.
+        gatewaySettings =
+                new GatewaySettings(
+                        List.of(endpoint("primary", 0)),
+                        1000,
+                        Duration.ofSeconds(1),
+                        Duration.ofMillis(100),
+                        Duration.ofMillis(100),
+                        Duration.ofSeconds(1),
+                        true,
+                        1.0,
+                        1000,
+                        Duration.ofMillis(100),
+                        Duration.ofMillis(400),
+                        false,
+                        1,
+                        false,
+                        Duration.ofMinutes(1),
+                        100);
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-1", "T-1", "the provider fails this one")));
+        long start = harness.getProcessingTime();
+        // Each call fails after 1 ms: twenty seconds of a provider failing this ticket alone.
+        while (deadLetters().isEmpty() && harness.getProcessingTime() - start < 20_000) {
+            int calls = llm.calls.size();
+            harness.setProcessingTime(harness.getProcessingTime() + 1);
+            llm.calls.get(calls - 1).fail(500, true);
+            runMailsUntil(() -> llm.calls.size() > calls || !deadLetters().isEmpty());
+        }
+        assertThat(deadLetters())
+                .as(
+                        "dead-lettered within 20 s of failing calls (deadline 1 s); %s calls made",
+                        llm.calls.size())
+                .extracting(DeadLetter::reason)
+                .containsExactly("llm_unavailable");
+    }
+
+    @Test
+    void retryable429sWithoutAdviceBackOffExponentially() throws Exception {
+        gatewaySettings =
+                new GatewaySettings(
+                        List.of(endpoint("primary", 0)),
+                        3,
+                        Duration.ofMinutes(15),
+                        Duration.ofSeconds(1),
+                        Duration.ofSeconds(8),
+                        Duration.ofSeconds(60),
+                        true,
+                        0.5,
+                        8,
+                        Duration.ofMillis(100),
+                        Duration.ofMillis(400),
+                        false,
+                        1,
+                        false,
+                        Duration.ofMinutes(1),
+                        100);
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-1", "T-1", "the provider is busy")));
+        List<Long> sentAt = new ArrayList<>(List.of(harness.getProcessingTime()));
+        for (int i = 0; i < 6; i++) {
+            int calls = llm.calls.size();
+            llm.calls.get(calls - 1).fail(429, true); // "too many requests", no Retry-After
+            runMailsUntil(() -> llm.calls.size() > calls);
+            sentAt.add(harness.getProcessingTime());
+        }
+        List<Long> gaps = new ArrayList<>();
+        for (int i = 1; i < sentAt.size(); i++) {
+            gaps.add(sentAt.get(i) - sentAt.get(i - 1));
+        }
+        // 1 s, 2 s, 4 s, 8 s, 8 s, 8 s minus up to 25 % jitter (as before this change).
+        assertThat(gaps.get(gaps.size() - 1))
+                .as("the wait before the 7th call, after six 429s in a row (waits: %s)", gaps)
+                .isGreaterThanOrEqualTo(4000);
+    }
+
+    @Test
+    void aCallOnTheWireThroughAnOutageDoesNotUseUpItsTicketsLastChance() throws Exception {
+        // Three attempts, a circuit that opens after 4 of 8 calls failed (see gateway(...)).
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-P", "T-P", "unlucky")));
+        // Two honest failures while the provider is healthy: two of three chances used.
+        for (int i = 0; i < 2; i++) {
+            int calls = llm.calls.size();
+            llm.calls.get(calls - 1).fail(500, true);
+            runMailsUntil(() -> llm.calls.size() > calls);
+        }
+        // Its third call (index 2) goes out with the circuit closed; then the provider goes down.
+        for (int s = 1; s <= 3; s++) {
+            harness.processElement(record(ticket("S-" + s, "T-" + s, "ticket " + s)));
+        }
+        assertThat(llm.calls).hasSize(6);
+        llm.calls.get(3).fail(503, true);
+        llm.calls.get(4).fail(503, true); // 4 of the last 4: open
+        runMailsUntil(() -> llm.calls.size() == 7);
+        // The provider is back: the probe succeeds and closes the circuit.
+        llm.calls.get(6).answer(answer("other", "back"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+
+        // T-P's third call, sent before the outage, now times out: the outage, not the ticket.
+        FakeLlmClient.Call straggler = llm.calls.get(2);
+        assertThat(straggler.lastUserMessage()).contains("T-P");
+        if (straggler.settled().compareAndSet(false, true)) {
+            straggler.clientInFlight().decrementAndGet();
+            straggler
+                    .future()
+                    .completeExceptionally(
+                            new LlmException(
+                                    LlmException.Kind.TIMEOUT, 0, true, "request timed out", null));
+        }
+        runMailsFor(Duration.ofSeconds(1), () -> !deadLetters().isEmpty());
+        assertThat(deadLetters())
+                .as("no dead letter caused by an outage")
+                .extracting(DeadLetter::detail)
+                .isEmpty();
+    }
+
+    // ------------------------------------------------------------------ the 0.1 migration
+
+    @Test
+    void a01SavepointRestoredLaterThanTheIdleTimeoutKeepsTheConversationOfWorkInFlight()
+            throws Exception {
+        // The 0.1 fixture: S-1 answered its first ticket, has its second in flight and its third
+        // waiting. Under 0.1 the conversation carried a state TTL of session.idle-timeout (1 h);
+        // restored two hours after the savepoint (an upgrade over lunch), the migration must still
+        // copy it: the session has work in flight.
+        long later = Duration.ofHours(2).toMillis();
+        var h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new SessionTriageOperatorFactory(
+                                settings(8),
+                                gatewaySettings,
+                                PROMPTS,
+                                FakeLlmClient.factory(clientId)),
+                        Ticket::sessionId,
+                        Types.STRING);
+        h.setProcessingTime(later);
+        h.setStateTtlProcessingTime(later);
+        h.initializeState(
+                OperatorSnapshotUtil.readStateHandle(SessionStateTest.FIXTURE.toString()));
+        h.open();
+        harness = h;
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        runMailsUntil(() -> !llm.calls.isEmpty());
+        llm.calls.get(0).answer(answer("other", "probe answer")); // the restore's probe
+        runMailsUntil(() -> callFor(llm, "S-1 second") != null);
+        FakeLlmClient.Call second = callFor(llm, "S-1 second");
+        second.answer(answer("billing", "S-1 second answer")); // no-op if it was the probe
+        runMailsUntil(() -> callFor(llm, "S-1 third") != null);
+        callFor(llm, "S-1 third").answer(answer("other", "S-1 third answer"));
+        runMailsUntil(() -> callFor(llm, "S-2 first") != null);
+        callFor(llm, "S-2 first").answer(answer("other", "S-2 first answer"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 3);
+
+        harness.processElement(record(ticket("S-1", "S1-T4", "S-1 fourth")));
+        runMailsUntil(() -> callFor(llm, "S-1 fourth") != null);
+        FakeLlmClient.Call fourth = callFor(llm, "S-1 fourth");
+        fourth.answer(answer("other", "S-1 fourth answer"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 4);
+
+        assertThat(second.allText())
+                .as("S-1's second ticket carries S-1's first answer")
+                .contains("S-1 first answer");
+        assertThat(harness.extractOutputValues())
+                .filteredOn(r -> r.sessionId().equals("S-1"))
+                .extracting(TriageResult::turn)
+                .containsExactly(2, 3, 4);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /**
+     * Like {@link #runMailsUntil} but for at most {@code limit} of processing time; returns whether
+     * the condition was met, so a stall fails with a message instead of an hour of clock.
+     */
+    private boolean runMailsFor(Duration limit, BooleanSupplier condition) throws Exception {
+        TaskMailbox mailbox = harness.getTaskMailbox();
+        long end = harness.getProcessingTime() + limit.toMillis();
+        while (!condition.getAsBoolean()) {
+            Optional<Mail> mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY);
+            if (mail.isPresent()) {
+                mail.get().run();
+            } else if (harness.getProcessingTime() >= end) {
+                return false;
+            } else {
+                harness.setProcessingTime(harness.getProcessingTime() + 10);
+            }
+        }
+        return true;
+    }
+
+    private static FakeLlmClient.Call callFor(FakeLlmClient llm, String text) {
+        return llm.calls.stream()
+                .filter(c -> c.lastUserMessage().contains(text))
+                .findFirst()
+                .orElse(null);
+    }
+}
