@@ -38,6 +38,12 @@ public final class CircuitBreaker {
     private long openings;
     private String reason = "";
 
+    /**
+     * Changes whenever the circuit opens, closes or starts unknown: an outcome of a call sent in an
+     * earlier generation is a straggler and changes nothing.
+     */
+    private long generation;
+
     public CircuitBreaker(
             double failureRate, int windowSize, long openForMillis, long maxOpenForMillis) {
         this.window = new boolean[windowSize];
@@ -67,6 +73,7 @@ public final class CircuitBreaker {
 
     /** Nothing is known about the endpoint (after a restore): the next call is a probe. */
     public void startUnknown() {
+        generation++;
         state = State.HALF_OPEN;
         probeInFlight = false;
     }
@@ -87,7 +94,10 @@ public final class CircuitBreaker {
      * The endpoint answered: it is up. Returns true when this closed the circuit, which only the
      * probe can do; a straggler sent before the circuit opened is ignored.
      */
-    public boolean onSuccess(boolean probe) {
+    public boolean onSuccess(boolean probe, long sentIn) {
+        if (sentIn != generation) {
+            return false; // a straggler from before the circuit last changed
+        }
         if (state == State.CLOSED) {
             record(false);
             return false;
@@ -103,7 +113,10 @@ public final class CircuitBreaker {
      * A transient failure (5xx, timeout, connection error). Returns true when this opened the
      * circuit.
      */
-    public boolean onFailure(long now, String why, boolean probe) {
+    public boolean onFailure(long now, String why, boolean probe, long sentIn) {
+        if (sentIn != generation) {
+            return false; // a straggler: it says nothing about the endpoint now
+        }
         switch (state) {
             case HALF_OPEN -> {
                 if (!probe) {
@@ -166,7 +179,15 @@ public final class CircuitBreaker {
         return openedAt;
     }
 
+    /** The generation a call sent now belongs to; hand it back with the outcome. */
+    public long generation() {
+        return generation;
+    }
+
     private void open(long now, String why) {
+        if (state != State.OPEN) {
+            generation++;
+        }
         state = State.OPEN;
         openUntil = now + currentOpenFor;
         probeInFlight = false;
@@ -174,6 +195,7 @@ public final class CircuitBreaker {
     }
 
     private void close() {
+        generation++;
         state = State.CLOSED;
         currentOpenFor = openForMillis;
         probeInFlight = false;

@@ -24,7 +24,7 @@ public final class LlmGateway implements AutoCloseable {
      * Where the next call goes: an endpoint now, or nowhere for {@code waitMillis}. {@code probe}:
      * the call is the probe of a half-open circuit; hand it back with the outcome.
      */
-    public record Route(int endpoint, long waitMillis, boolean probe) {
+    public record Route(int endpoint, long waitMillis, boolean probe, long generation) {
         public boolean go() {
             return endpoint >= 0;
         }
@@ -143,11 +143,12 @@ public final class LlmGateway implements AutoCloseable {
             }
             long budgetWait = e.limiter == null ? 0 : e.limiter.tryAcquire(now, tokens);
             if (budgetWait > 0) {
-                return new Route(-1, budgetWait, false);
+                return new Route(-1, budgetWait, false, 0);
             }
-            return new Route(i, 0, e.breaker.onSend());
+            long generation = e.breaker.generation();
+            return new Route(i, 0, e.breaker.onSend(), generation);
         }
-        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait, false);
+        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait, false, 0);
     }
 
     public LlmClient client(int endpoint) {
@@ -192,9 +193,9 @@ public final class LlmGateway implements AutoCloseable {
     }
 
     /** The endpoint answered. {@code inFlight} counts this call. */
-    public void onReply(int endpoint, long now, LlmReply reply, int inFlight, boolean probe) {
-        Endpoint e = endpoints.get(endpoint);
-        closedIfOpen(e, now, probe);
+    public void onReply(Route sent, long now, LlmReply reply, int inFlight) {
+        Endpoint e = endpoints.get(sent.endpoint());
+        closedIfOpen(e, now, sent);
         if (ramp < maxInFlight) {
             ramp++;
         }
@@ -209,11 +210,16 @@ public final class LlmGateway implements AutoCloseable {
     }
 
     /** A call failed; learn what it says about the endpoint, and what it means for the ticket. */
-    public Verdict onFailure(int endpoint, long now, LlmException failure, boolean probe) {
+    public Verdict onFailure(Route sent, long now, LlmException failure) {
+        int endpoint = sent.endpoint();
+        boolean probe = sent.probe();
         Endpoint e = endpoints.get(endpoint);
-        boolean wasClosed = e.breaker.state() == CircuitBreaker.State.CLOSED;
+        // Counts only if the circuit has been closed since the call went out (same generation).
+        boolean closedSinceSend =
+                e.breaker.state() == CircuitBreaker.State.CLOSED
+                        && e.breaker.generation() == sent.generation();
         if (failure.status() == 429 && failure.retriable()) {
-            closedIfOpen(e, now, probe); // it answers: up, but busy
+            closedIfOpen(e, now, sent); // it answers: up, but busy
             if (e.limiter != null) {
                 e.limiter.onRateLimited(now, failure.retryAfterMillis());
             }
@@ -224,7 +230,7 @@ public final class LlmGateway implements AutoCloseable {
             if (failure.kind() == LlmException.Kind.TIMEOUT) {
                 concurrency.onOverload();
             }
-            if (e.breaker.onFailure(now, failure.getMessage(), probe)) {
+            if (e.breaker.onFailure(now, failure.getMessage(), probe, sent.generation())) {
                 LOG.warn(
                         "Circuit of the {} endpoint ({}) is OPEN ({}). {} Probe calls follow.",
                         e.settings.name(),
@@ -238,7 +244,7 @@ public final class LlmGateway implements AutoCloseable {
                                         + " for it.");
             }
             boolean stillClosed = e.breaker.state() == CircuitBreaker.State.CLOSED;
-            return wasClosed && stillClosed && !probe ? Verdict.COUNTS : Verdict.WAIT;
+            return closedSinceSend && stillClosed && !probe ? Verdict.COUNTS : Verdict.WAIT;
         }
         if (failure.kind() == LlmException.Kind.HTTP_STATUS) {
             if (rejectsEveryRequest(failure)) {
@@ -269,10 +275,10 @@ public final class LlmGateway implements AutoCloseable {
                 }
                 return Verdict.WAIT;
             }
-            closedIfOpen(e, now, probe); // it answers: up, but it rejects this request
+            closedIfOpen(e, now, sent); // it answers: up, but it rejects this request
             return Verdict.REJECTED;
         }
-        closedIfOpen(e, now, probe); // a 200 that is not a chat completion: up, but broken
+        closedIfOpen(e, now, sent); // a 200 that is not a chat completion: up, but broken
         return Verdict.REJECTED;
     }
 
@@ -282,8 +288,8 @@ public final class LlmGateway implements AutoCloseable {
         return s == 401 || s == 403 || s == 404 || (s == 429 && !failure.retriable());
     }
 
-    private void closedIfOpen(Endpoint e, long now, boolean probe) {
-        if (e.breaker.onSuccess(probe)) {
+    private void closedIfOpen(Endpoint e, long now, Route sent) {
+        if (e.breaker.onSuccess(sent.probe(), sent.generation())) {
             startRamp();
             LOG.info(
                     "Circuit of the {} endpoint is CLOSED again after {} ms: calls resume.",

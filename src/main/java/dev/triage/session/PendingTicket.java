@@ -37,8 +37,8 @@ public record PendingTicket(
                 ticket, turn, attempts, acceptedAt, time, chancesUsed, chanceMillis, sentAt);
     }
 
-    /** The failed call counted against the ticket's chances. */
-    PendingTicket chanceUsed(long now) {
+    /** The failed call, and the backoff after it, counted against the ticket's chances. */
+    PendingTicket chanceUsed(long now, long backoffMillis) {
         return new PendingTicket(
                 ticket,
                 turn,
@@ -46,7 +46,7 @@ public record PendingTicket(
                 acceptedAt,
                 retryAt,
                 chancesUsed + 1,
-                chanceMillis + Math.max(0, now - sentAt),
+                chanceMillis + Math.max(0, now - sentAt) + backoffMillis,
                 sentAt);
     }
 }

@@ -163,9 +163,6 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     /** The unusable answer a repair attempt shows the model, and what is wrong with it. */
     private record Repair(String ticketId, String answer, String problem) {}
 
-    /** Which endpoint a call went to, and whether it was the probe of a half-open circuit. */
-    private record Call(int endpoint, boolean probe) {}
-
     private transient Counter rateLimitWaits;
     private transient Counter llmSucceeded;
     private transient Counter llmRateLimited;
@@ -256,9 +253,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             StateTtlConfig ttl =
                     StateTtlConfig.newBuilder(settings.idleTimeout())
                             .updateTtlOnCreateAndWrite()
-                            .neverReturnExpired()
-                            .cleanupInRocksdbCompactFilter(1000)
-                            .cleanupIncrementally(10, false)
+                            // Read what is still there: a conversation under work in flight
+                            // must survive an upgrade restored later than the idle timeout.
+                            .returnExpiredIfNotCleanedUp()
+                            // and clean nothing up while the migration reads it
+                            .disableCleanupInBackground()
                             .build();
             legacyNextTurn = new ValueStateDescriptor<>("next-turn", Types.INT);
             legacyHistory =
@@ -472,6 +471,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     public void processElement(StreamRecord<Ticket> element) throws Exception {
         Ticket ticket = element.getValue();
         String session = ticket.sessionId();
+        expireIfIdle();
         String seen = recall(ticket);
         if (seen != null) {
             if (seen.equals(fingerprint(ticket))) {
@@ -548,8 +548,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
 
     /**
      * The fingerprint the session remembered for this ticket's id; null when the id is new. The
-     * window holds {@code id + '\u0000' + fingerprint}; ids from the 0.1 layout have no fingerprint
-     * and match any content.
+     * window holds {@code '\u0000' + fingerprint (32 hex digits) + id}, so any id, NULs included,
+     * is compared whole; ids from the 0.1 layout are bare and match any content.
      */
     private String recall(Ticket ticket) throws Exception {
         List<String> recent = recentIdsState.value();
@@ -558,23 +558,28 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         }
         String id = ticket.ticketId();
         for (String entry : recent) {
-            if (entry.equals(id)) {
-                return fingerprint(ticket); // 0.1: the id alone
-            }
-            if (entry.length() > id.length()
-                    && entry.charAt(id.length()) == '\u0000'
-                    && entry.startsWith(id)) {
-                return entry.substring(id.length() + 1);
+            if (idOf(entry).equals(id)) {
+                return isLegacyEntry(entry) ? fingerprint(ticket) : entry.substring(1, 1 + FP);
             }
         }
         return null;
+    }
+
+    private static final int FP = 32;
+
+    private static boolean isLegacyEntry(String entry) {
+        return entry.length() < 1 + FP || entry.charAt(0) != '\u0000';
+    }
+
+    private static String idOf(String entry) {
+        return isLegacyEntry(entry) ? entry : entry.substring(1 + FP);
     }
 
     /** Adds the ticket to the session's bounded window of recent ids. */
     private void remember(Ticket ticket) throws Exception {
         List<String> recent = recentIdsState.value();
         List<String> updated = recent == null ? new ArrayList<>() : new ArrayList<>(recent);
-        updated.add(ticket.ticketId() + '\u0000' + fingerprint(ticket));
+        updated.add('\u0000' + fingerprint(ticket) + ticket.ticketId());
         while (updated.size() > settings.dedupeWindow()) {
             updated.remove(0);
         }
@@ -590,7 +595,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         String id = ticket.ticketId();
         List<String> updated = new ArrayList<>(recent.size());
         for (String entry : recent) {
-            if (!entry.equals(id) && !entry.startsWith(id + '\u0000')) {
+            if (!idOf(entry).equals(id)) {
                 updated.add(entry);
             }
         }
@@ -599,20 +604,29 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         }
     }
 
-    /** What makes a re-sent ticket the same ticket: its content, not its source offset. */
+    /**
+     * What makes a re-sent ticket the same ticket: its content, not its source offset. 128 bits of
+     * SHA-256, so nobody can make two contents collide on purpose.
+     */
     static String fingerprint(Ticket t) {
-        var digest = new java.util.zip.CRC32C();
-        for (String part : new String[] {t.customerId(), t.channel(), t.subject(), t.body()}) {
-            byte[] bytes =
-                    (part == null ? "\u0000null" : part)
-                            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            digest.update(bytes.length >>> 24);
-            digest.update(bytes.length >>> 16);
-            digest.update(bytes.length >>> 8);
-            digest.update(bytes.length);
-            digest.update(bytes);
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
-        return Long.toHexString(digest.getValue()) + ":" + Long.toHexString(t.createdAt());
+        for (String part : new String[] {t.customerId(), t.channel(), t.subject(), t.body()}) {
+            if (part == null) {
+                sha.update((byte) 0);
+                continue;
+            }
+            byte[] bytes = part.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            sha.update((byte) 1);
+            sha.update(java.nio.ByteBuffer.allocate(4).putInt(bytes.length).array());
+            sha.update(bytes);
+        }
+        sha.update(java.nio.ByteBuffer.allocate(8).putLong(t.createdAt()).array());
+        return java.util.HexFormat.of().formatHex(sha.digest(), 0, FP / 2);
     }
 
     /**
@@ -627,6 +641,30 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             expiryTimers.registerProcessingTimeTimer(
                     VoidNamespace.INSTANCE, now + settings.idleTimeout().toMillis());
         }
+    }
+
+    /**
+     * Deletes the current session's conversation if it has been idle for the timeout and has no
+     * work: the expiry timer does this too, but after a restore the source may deliver replayed
+     * tickets before the timers that fell due during the downtime have fired.
+     */
+    private void expireIfIdle() throws Exception {
+        Long last = lastActivityState.value();
+        if (last == null || now() < last + settings.idleTimeout().toMillis()) {
+            return;
+        }
+        if (inFlightState.value() != null || queueState.value() != null) {
+            return;
+        }
+        expire();
+    }
+
+    private void expire() {
+        nextTurnState.clear();
+        historyState.clear();
+        recentIdsState.clear();
+        lastActivityState.clear();
+        sessionsExpired.inc();
     }
 
     @Override
@@ -645,11 +683,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                     VoidNamespace.INSTANCE, Math.max(now, last) + idle);
             return;
         }
-        nextTurnState.clear();
-        historyState.clear();
-        recentIdsState.clear();
-        lastActivityState.clear();
-        sessionsExpired.inc();
+        expire();
     }
 
     @Override
@@ -666,24 +700,27 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     /** Sends ready sessions while there is capacity, rate budget and a closed circuit. */
     private void drainReady() throws Exception {
         while (!ready.isEmpty() && callsInFlight < gateway.concurrencyLimit()) {
-            String session = ready.peek();
-            long wait = send(session);
-            if (wait > 0) {
-                if (fallbackOnly.contains(session) && ready.size() > 1) {
-                    // Only the fallback may answer it and the fallback is not available: let the
-                    // sessions behind it go to the primary meanwhile.
-                    ready.poll();
-                    readySet.remove(session);
-                    parked.add(session);
-                    scheduleWakeUp(wait);
-                    continue;
-                }
-                rateLimitWaitMs.inc(wait);
-                scheduleWakeUp(wait); // rate budget or circuit: a wake-up drains again
-                return;
-            }
-            ready.poll();
+            // Out of the queue before sending: a cache hit that starts the session's next ticket
+            // makes it ready again, and must find it gone.
+            String session = ready.poll();
             readySet.remove(session);
+            long wait = send(session);
+            if (wait <= 0) {
+                continue;
+            }
+            if (fallbackOnly.contains(session) && !ready.isEmpty()) {
+                // Only the fallback may answer it and the fallback is not available: let the
+                // sessions behind it go to the primary meanwhile.
+                parked.add(session);
+                scheduleWakeUp(wait);
+                continue;
+            }
+            if (readySet.add(session)) {
+                ready.addFirst(session); // keeps its place
+            }
+            rateLimitWaitMs.inc(wait);
+            scheduleWakeUp(wait); // rate budget or circuit: a wake-up drains again
+            return;
         }
     }
 
@@ -803,7 +840,6 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             String ticketId = ticket.ticketId();
             int attempt = sent.attempts();
             int endpoint = route.endpoint();
-            boolean probe = route.probe();
             long sentNanos = System.nanoTime();
             try {
                 gateway.client(endpoint)
@@ -811,16 +847,10 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         .whenComplete(
                                 (reply, error) -> {
                                     llmLatency.update((System.nanoTime() - sentNanos) / 1_000_000);
-                                    handBack(
-                                            session,
-                                            ticketId,
-                                            attempt,
-                                            new Call(endpoint, probe),
-                                            reply,
-                                            error);
+                                    handBack(session, ticketId, attempt, route, reply, error);
                                 });
             } catch (RuntimeException e) {
-                handBack(session, ticketId, attempt, new Call(endpoint, probe), null, e);
+                handBack(session, ticketId, attempt, route, null, e);
             }
             return 0;
         } finally {
@@ -833,7 +863,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             String session,
             String ticketId,
             int attempt,
-            Call call,
+            LlmGateway.Route call,
             LlmReply reply,
             Throwable error) {
         try {
@@ -850,7 +880,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             String session,
             String ticketId,
             int attempt,
-            Call call,
+            LlmGateway.Route call,
             LlmReply reply,
             Throwable error)
             throws Exception {
@@ -877,10 +907,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         drainReady();
     }
 
-    private void onReply(String session, PendingTicket current, Call call, LlmReply reply)
+    private void onReply(
+            String session, PendingTicket current, LlmGateway.Route call, LlmReply reply)
             throws Exception {
         int endpoint = call.endpoint();
-        gateway.onReply(endpoint, now(), reply, callsInFlight + 1, call.probe());
+        gateway.onReply(call, now(), reply, callsInFlight + 1);
         estimatedCostMicros.inc(
                 Math.round(
                         1e6
@@ -994,11 +1025,12 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         advance(session);
     }
 
-    private void onFailure(String session, PendingTicket current, Call call, LlmException e)
+    private void onFailure(
+            String session, PendingTicket current, LlmGateway.Route call, LlmException e)
             throws Exception {
         llmFailures.inc();
         int endpoint = call.endpoint();
-        LlmGateway.Verdict verdict = gateway.onFailure(endpoint, now(), e, call.probe());
+        LlmGateway.Verdict verdict = gateway.onFailure(call, now(), e);
         if (e.kind() == LlmException.Kind.INVALID_RESPONSE) {
             onUnusableAnswer(session, current, e.responseBody(), e.getMessage());
             return;
@@ -1023,27 +1055,30 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             deadLetter(session, current, Reason.LLM_REJECTED, e, null);
             return;
         }
-        PendingTicket next = current;
-        if (verdict == LlmGateway.Verdict.COUNTS) {
-            // The provider was healthy and had its chance: the ticket's budget shrinks. Waiting
-            // out an outage, probes, 429s and rejected keys never get here.
-            next = current.chanceUsed(now());
-            boolean used =
-                    next.chancesUsed() >= gatewaySettings.maxAttempts()
-                            || next.chanceMillis() > gatewaySettings.ticketDeadline().toMillis();
-            if (used && !gateway.outage()) {
-                deadLetter(session, next, Reason.LLM_UNAVAILABLE, e, null);
-                return;
-            }
-        }
+        // The backoff grows with every failed call, counted or not (a provider answering 429 for
+        // ever is asked less and less often).
         long delay =
                 RetryAdvice.backoffMillis(
-                        Math.max(1, next.chancesUsed()),
+                        current.attempts(),
                         e.retryAfterMillis(),
                         gatewaySettings.initialBackoff().toMillis(),
                         gatewaySettings.maxBackoff().toMillis(),
                         gatewaySettings.maxAdvisedWait().toMillis(),
                         ThreadLocalRandom.current().nextDouble());
+        PendingTicket next = current;
+        if (verdict == LlmGateway.Verdict.COUNTS) {
+            // The provider was healthy and had its chance: the ticket's budget shrinks by the
+            // call and the backoff after it (the circuit is closed). Waiting out an outage,
+            // probes, stragglers, 429s and rejected keys never get here.
+            next = current.chanceUsed(now(), delay);
+            boolean used =
+                    next.chancesUsed() >= gatewaySettings.maxAttempts()
+                            || next.chanceMillis() > gatewaySettings.ticketDeadline().toMillis();
+            if (used) {
+                deadLetter(session, next, Reason.LLM_UNAVAILABLE, e, null);
+                return;
+            }
+        }
         inFlightState.update(next.retryingAt(now() + delay));
         llmRetries.inc();
         scheduleSend(session, delay);

@@ -40,17 +40,17 @@ class AttackGatewayTest {
         Route a = g.route(0, 10, false);
         Route b = g.route(0, 10, false);
         assertThat(straggler.probe() || a.probe() || b.probe()).isFalse();
-        g.onFailure(0, 100, HTTP_503, a.probe());
-        g.onFailure(0, 100, HTTP_503, b.probe());
+        g.onFailure(a, 100, HTTP_503);
+        g.onFailure(b, 100, HTTP_503);
         assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
 
         Route probe = g.route(1100, 10, false);
         assertThat(probe.probe()).isTrue();
-        g.onReply(0, 1200, OK, 2, true);
+        g.onReply(probe, 1200, OK, 2);
         assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
 
         // The request timeout of the call sent at 0 expires at 60 s.
-        Verdict v = g.onFailure(0, 60_000, TIMEOUT, straggler.probe());
+        Verdict v = g.onFailure(straggler, 60_000, TIMEOUT);
         assertThat(v)
                 .as("design.md: a straggler sent before the circuit opened waits")
                 .isEqualTo(Verdict.WAIT);
@@ -63,15 +63,15 @@ class AttackGatewayTest {
         Route s2 = g.route(0, 10, false);
         Route a = g.route(0, 10, false);
         Route b = g.route(0, 10, false);
-        g.onFailure(0, 100, HTTP_503, a.probe());
-        g.onFailure(0, 100, HTTP_503, b.probe());
+        g.onFailure(a, 100, HTTP_503);
+        g.onFailure(b, 100, HTTP_503);
         assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
         Route probe = g.route(1100, 10, false);
-        g.onReply(0, 1200, OK, 3, probe.probe());
+        g.onReply(probe, 1200, OK, 3);
         assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
         // The provider is healthy again; only the two calls from before the outage time out.
-        g.onFailure(0, 60_000, TIMEOUT, s1.probe());
-        g.onFailure(0, 60_000, TIMEOUT, s2.probe());
+        g.onFailure(s1, 60_000, TIMEOUT);
+        g.onFailure(s2, 60_000, TIMEOUT);
         assertThat(g.circuit(0))
                 .as("the probe proved the provider up; old calls are no news")
                 .isEqualTo(CircuitBreaker.State.CLOSED);

@@ -65,6 +65,12 @@ class LlmGatewayTest {
         return new LlmGateway(s, e -> new NoClient(e.name()), 32, 2, 0, restored);
     }
 
+    /** A call sent now, or a straggler of an earlier circuit generation when none may go. */
+    private static Route sent(LlmGateway g, long now) {
+        Route r = g.route(now, 1, false);
+        return r.go() ? r : new Route(0, 0, false, -1);
+    }
+
     private static LlmSettings endpoint(String name, int rpm) {
         return new LlmSettings(
                 name,
@@ -91,7 +97,7 @@ class LlmGatewayTest {
         LlmGateway g = gateway(true, 0, false);
         assertThat(g.route(0, 100, false).endpoint()).isZero();
         for (int i = 0; i < 2; i++) {
-            g.onFailure(0, 0, HTTP_503, false);
+            g.onFailure(sent(g, 0), 0, HTTP_503);
         }
         assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
         assertThat(g.outage()).as("the fallback is still up").isFalse();
@@ -102,7 +108,7 @@ class LlmGatewayTest {
         assertThat(probe.endpoint()).isZero();
         assertThat(probe.probe()).isTrue();
         assertThat(g.route(1001, 100, false).endpoint()).as("probe out").isEqualTo(1);
-        g.onReply(0, 1100, OK, 1, probe.probe());
+        g.onReply(probe, 1100, OK, 1);
         assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
         assertThat(g.route(1100, 100, false).endpoint()).isZero();
     }
@@ -110,8 +116,8 @@ class LlmGatewayTest {
     @Test
     void withoutAFallbackAnOpenCircuitMeansWaitAndIsAnOutage() {
         LlmGateway g = gateway(false, 0, false);
-        g.onFailure(0, 0, HTTP_503, false);
-        g.onFailure(0, 0, HTTP_503, false);
+        g.onFailure(sent(g, 0), 0, HTTP_503);
+        g.onFailure(sent(g, 0), 0, HTTP_503);
         assertThat(g.outage()).isTrue();
         Route r = g.route(200, 100, false);
         assertThat(r.go()).isFalse();
@@ -121,13 +127,13 @@ class LlmGatewayTest {
     @Test
     void aRejectedKeyOpensTheCircuitAndMakesTicketsWaitWithOrWithoutAFallback() {
         LlmGateway alone = gateway(false, 0, false);
-        assertThat(alone.onFailure(0, 0, HTTP_401, false)).isEqualTo(Verdict.WAIT);
+        assertThat(alone.onFailure(sent(alone, 0), 0, HTTP_401)).isEqualTo(Verdict.WAIT);
         assertThat(alone.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
         assertThat(alone.outage()).isTrue();
         assertThat(alone.route(1, 100, false).go()).as("no call until the probe").isFalse();
 
         LlmGateway both = gateway(true, 0, false);
-        assertThat(both.onFailure(0, 0, HTTP_401, false)).isEqualTo(Verdict.WAIT);
+        assertThat(both.onFailure(sent(both, 0), 0, HTTP_401)).isEqualTo(Verdict.WAIT);
         assertThat(both.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
         assertThat(both.route(1, 100, false).endpoint()).isEqualTo(1);
         assertThat(both.route(1, 100, true).endpoint())
@@ -138,16 +144,16 @@ class LlmGatewayTest {
     @Test
     void onlyFailuresWhileTheProviderIsHealthyCountAgainstTheTicket() {
         LlmGateway g = gateway(false, 0, false);
-        assertThat(g.onFailure(0, 0, BAD_REQUEST, false)).isEqualTo(Verdict.REJECTED);
-        assertThat(g.onFailure(0, 0, RATE_LIMITED, false)).isEqualTo(Verdict.WAIT);
-        assertThat(g.onFailure(0, 0, HTTP_503, false)).isEqualTo(Verdict.COUNTS);
-        assertThat(g.onFailure(0, 0, HTTP_503, false))
+        assertThat(g.onFailure(sent(g, 0), 0, BAD_REQUEST)).isEqualTo(Verdict.REJECTED);
+        assertThat(g.onFailure(sent(g, 0), 0, RATE_LIMITED)).isEqualTo(Verdict.WAIT);
+        assertThat(g.onFailure(sent(g, 0), 0, HTTP_503)).isEqualTo(Verdict.COUNTS);
+        assertThat(g.onFailure(sent(g, 0), 0, HTTP_503))
                 .as("the failure that opens the circuit is the outage's, not the ticket's")
                 .isEqualTo(Verdict.WAIT);
-        assertThat(g.onFailure(0, 0, HTTP_503, false)).as("a straggler").isEqualTo(Verdict.WAIT);
+        assertThat(g.onFailure(sent(g, 0), 0, HTTP_503)).as("a straggler").isEqualTo(Verdict.WAIT);
         Route probe = g.route(1000, 100, false);
         assertThat(probe.probe()).isTrue();
-        assertThat(g.onFailure(0, 1000, HTTP_503, probe.probe())).isEqualTo(Verdict.WAIT);
+        assertThat(g.onFailure(probe, 1000, HTTP_503)).isEqualTo(Verdict.WAIT);
     }
 
     @Test
@@ -158,11 +164,11 @@ class LlmGatewayTest {
         assertThat(probe.go()).isTrue();
         assertThat(probe.probe()).isTrue();
         assertThat(g.route(0, 100, false).go()).as("one probe only").isFalse();
-        g.onReply(0, 10, OK, 1, true);
+        g.onReply(probe, 10, OK, 1);
         assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
         assertThat(g.concurrencyLimit()).as("slow start from the minimum").isLessThan(4);
         for (int i = 0; i < 40; i++) {
-            g.onReply(0, 20, OK, 1, false);
+            g.onReply(g.route(20, 1, false), 20, OK, 1);
         }
         assertThat(g.concurrencyLimit()).isEqualTo(32);
 
@@ -176,8 +182,8 @@ class LlmGatewayTest {
         LlmGateway g = gateway(false, 600, true);
         double before = g.allowedRequestsPerMinute(0);
         assertThat(before).isEqualTo(300); // 600 rpm over 2 subtasks
-        g.onFailure(0, 0, RATE_LIMITED, false);
-        g.onFailure(0, 0, RATE_LIMITED, false);
+        g.onFailure(sent(g, 0), 0, RATE_LIMITED);
+        g.onFailure(sent(g, 0), 0, RATE_LIMITED);
         assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
         assertThat(g.allowedRequestsPerMinute(0)).isLessThan(before);
         assertThat(g.route(100, 10, false).waitMillis()).as("honours the advice").isPositive();
@@ -187,7 +193,7 @@ class LlmGatewayTest {
     @Test
     void timeoutsShrinkTheConcurrencyLimit() {
         LlmGateway g = gateway(false, 0, true);
-        g.onFailure(0, 0, TIMEOUT, false);
+        g.onFailure(sent(g, 0), 0, TIMEOUT);
         assertThat(g.concurrencyLimit()).isEqualTo(28);
     }
 
