@@ -14,10 +14,32 @@ public record SessionSettings(
         int historyTurns,
         int historyChars,
         int dedupeWindow,
-        Duration idleTimeout)
+        Duration idleTimeout,
+        int maxQueuedPerSession)
         implements Serializable {
 
+    /** With the default per-session queue bound. */
+    public SessionSettings(
+            int maxInFlight,
+            int maxBacklog,
+            int historyTurns,
+            int historyChars,
+            int dedupeWindow,
+            Duration idleTimeout) {
+        this(
+                maxInFlight,
+                maxBacklog,
+                historyTurns,
+                historyChars,
+                dedupeWindow,
+                idleTimeout,
+                MAX_QUEUED_PER_SESSION.defaultValue());
+    }
+
     public SessionSettings {
+        if (maxQueuedPerSession < 1) {
+            throw new IllegalArgumentException("session.max-queued-per-session must be at least 1");
+        }
         if (maxInFlight < 1) {
             throw new IllegalArgumentException("session.max-in-flight must be at least 1");
         }
@@ -33,6 +55,7 @@ public record SessionSettings(
                 conf.get(HISTORY_TURNS),
                 conf.get(HISTORY_CHARS),
                 conf.get(DEDUPE_WINDOW),
-                conf.get(SESSION_IDLE_TIMEOUT));
+                conf.get(SESSION_IDLE_TIMEOUT),
+                conf.get(MAX_QUEUED_PER_SESSION));
     }
 }

@@ -144,20 +144,25 @@ public final class TriageOptions {
                     .intType()
                     .defaultValue(4)
                     .withDescription(
-                            "Attempts per ticket for retryable failures (connection errors, timeouts,"
-                                    + " 408/409/429/5xx) while the provider is otherwise healthy."
-                                    + " Attempts that fail while the circuit breaker is open do not"
-                                    + " send a ticket to the dead-letter topic: it waits for the"
-                                    + " provider instead.");
+                            "Failed calls per ticket, counted only while the provider is otherwise"
+                                    + " healthy (connection errors, timeouts, 5xx with the circuit"
+                                    + " closed), before the ticket goes to the dead-letter topic as"
+                                    + " llm_unavailable. Calls that fail while the circuit is open or"
+                                    + " half-open, probes, retryable 429s and rejections of every"
+                                    + " request (401/403/404, exhausted quota) do not count: the ticket"
+                                    + " waits for the provider. The result's attempts field reports"
+                                    + " every call.");
 
     public static final ConfigOption<Duration> LLM_TICKET_DEADLINE =
             ConfigOptions.key("llm.ticket-deadline")
                     .durationType()
                     .defaultValue(Duration.ofMinutes(15))
                     .withDescription(
-                            "After a failed attempt, a ticket accepted longer ago than this goes to"
-                                    + " the dead-letter topic (llm_unavailable) instead of being"
-                                    + " retried, unless the circuit is open (then it waits).");
+                            "The time the provider may spend failing one ticket: the sum of the"
+                                    + " durations of its counted failed calls (see llm.max-attempts)."
+                                    + " Beyond it the ticket goes to the dead-letter topic"
+                                    + " (llm_unavailable). Time spent queued, waiting out an outage or"
+                                    + " a 429, or while the job was down never counts.");
 
     public static final ConfigOption<Duration> LLM_RETRY_INITIAL_BACKOFF =
             ConfigOptions.key("llm.retry.initial-backoff")
@@ -279,10 +284,21 @@ public final class TriageOptions {
                     .defaultValue(10_000)
                     .withDescription(
                             "Tickets per subtask that may be accepted while they cannot be sent yet"
-                                    + " (all calls busy, rate budget spent, circuit open). They wait in"
-                                    + " keyed state, so checkpoints keep completing; beyond this many,"
-                                    + " the operator stops taking input (backpressure), and checkpoints"
-                                    + " wait for the provider.");
+                                    + " (all calls busy, rate budget spent, circuit open, or queued"
+                                    + " behind their session's earlier tickets). They wait in keyed"
+                                    + " state, so checkpoints keep completing; beyond this many, the"
+                                    + " operator stops taking input (backpressure). The count is"
+                                    + " rebuilt from state after a restore.");
+
+    public static final ConfigOption<Integer> MAX_QUEUED_PER_SESSION =
+            ConfigOptions.key("session.max-queued-per-session")
+                    .intType()
+                    .defaultValue(1_000)
+                    .withDescription(
+                            "Tickets of one session that may wait behind its ticket in flight. A"
+                                    + " ticket beyond this goes to the dead-letter topic as"
+                                    + " session_backlog_full (it gets no turn number); a flood of one"
+                                    + " session cannot fill the state or the whole backlog.");
 
     public static final ConfigOption<Integer> HISTORY_TURNS =
             ConfigOptions.key("session.history-turns")
@@ -313,8 +329,11 @@ public final class TriageOptions {
                     .durationType()
                     .defaultValue(Duration.ofHours(1))
                     .withDescription(
-                            "A session's state (history, turn counter) expires after this long without"
-                                    + " a new ticket or answer; a later ticket starts a new conversation.");
+                            "A session's state (history, turn counter, recent ids) is deleted after"
+                                    + " this long without a new ticket or answer, by a processing-time"
+                                    + " timer; a later ticket starts a new conversation. A session never"
+                                    + " expires while it has a ticket in flight or waiting, however"
+                                    + " long the provider or the job was away.");
 
     // ---------------------------------------------------------------- customer context
 
@@ -495,6 +514,7 @@ public final class TriageOptions {
                         INCIDENT_CACHE_MAX_ENTRIES,
                         MAX_IN_FLIGHT,
                         MAX_BACKLOG,
+                        MAX_QUEUED_PER_SESSION,
                         HISTORY_TURNS,
                         HISTORY_CHARS,
                         DEDUPE_WINDOW,

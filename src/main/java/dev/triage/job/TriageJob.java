@@ -10,6 +10,7 @@ import dev.triage.config.SessionSettings;
 import dev.triage.llm.OpenAiChatClient;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -76,6 +77,16 @@ public final class TriageJob {
         env.configure(pipeline);
         if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
             env.enableCheckpointing(conf.get(FALLBACK_CHECKPOINT_INTERVAL).toMillis());
+        }
+        // During a provider outage longer than the backlog lasts, the triage operator holds its
+        // input, and with it the checkpoint barrier, until the provider is back: checkpoints time
+        // out meanwhile. Failing over for that would restart into the same outage and burst every
+        // restored call at the provider, so such failures are tolerated unless the cluster
+        // configures a number itself (docs/design.md, "Outages").
+        if (!env.getConfiguration()
+                .getOptional(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER)
+                .isPresent()) {
+            env.getCheckpointConfig().setTolerableCheckpointFailureNumber(Integer.MAX_VALUE);
         }
     }
 }

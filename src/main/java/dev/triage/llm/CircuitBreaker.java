@@ -3,8 +3,11 @@ package dev.triage.llm;
 /**
  * A circuit breaker for one endpoint. CLOSED: calls go out and their outcomes are counted over a
  * window of the most recent calls; when the failure share reaches the threshold the circuit OPENs:
- * no calls for a while, then one probe (HALF_OPEN). A successful probe (or any success that was
- * still in flight) closes it; a failed probe opens it again for twice as long, up to a maximum.
+ * no calls for a while, then one probe (HALF_OPEN). A successful probe closes it; a failed probe
+ * opens it again for twice as long, up to a maximum. Outcomes of calls that were sent before the
+ * circuit opened (stragglers) are ignored while it is not closed: one late success during a partial
+ * outage must not close it. After a restore the circuit starts HALF_OPEN ({@link #startUnknown}):
+ * nothing is known about the endpoint, so one probe goes first.
  *
  * <p>Only transient failures count (5xx, timeouts, connection errors). Answers that prove the
  * provider is up, even unwelcome ones such as a 429 or a 400, count as successes. Not thread-safe:
@@ -62,20 +65,37 @@ public final class CircuitBreaker {
         return 0;
     }
 
-    /** A call is going out now (after {@link #waitMillis} returned 0). */
-    public void onSend() {
-        if (state == State.HALF_OPEN) {
-            probeInFlight = true;
-        }
+    /** Nothing is known about the endpoint (after a restore): the next call is a probe. */
+    public void startUnknown() {
+        state = State.HALF_OPEN;
+        probeInFlight = false;
     }
 
-    /** The endpoint answered: it is up. Returns true when this closed the circuit. */
-    public boolean onSuccess() {
-        if (state != State.CLOSED) {
+    /**
+     * A call is going out now (after {@link #waitMillis} returned 0). Returns true when it is the
+     * probe of a half-open circuit; pass that back with its outcome.
+     */
+    public boolean onSend() {
+        if (state == State.HALF_OPEN) {
+            probeInFlight = true;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * The endpoint answered: it is up. Returns true when this closed the circuit, which only the
+     * probe can do; a straggler sent before the circuit opened is ignored.
+     */
+    public boolean onSuccess(boolean probe) {
+        if (state == State.CLOSED) {
+            record(false);
+            return false;
+        }
+        if (probe && state == State.HALF_OPEN) {
             close();
             return true;
         }
-        record(false);
         return false;
     }
 
@@ -83,9 +103,12 @@ public final class CircuitBreaker {
      * A transient failure (5xx, timeout, connection error). Returns true when this opened the
      * circuit.
      */
-    public boolean onFailure(long now, String why) {
+    public boolean onFailure(long now, String why, boolean probe) {
         switch (state) {
             case HALF_OPEN -> {
+                if (!probe) {
+                    return false; // a straggler: only the probe decides
+                }
                 currentOpenFor = Math.min(maxOpenForMillis, currentOpenFor * 2);
                 open(now, "probe failed: " + why);
                 return false; // still open, not newly opened

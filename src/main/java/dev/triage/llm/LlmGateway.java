@@ -20,11 +20,30 @@ public final class LlmGateway implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LlmGateway.class);
     private static final long LOUD_LOG_INTERVAL_MS = 60_000;
 
-    /** Where the next call goes: an endpoint now, or nowhere for {@code waitMillis}. */
-    public record Route(int endpoint, long waitMillis) {
+    /**
+     * Where the next call goes: an endpoint now, or nowhere for {@code waitMillis}. {@code probe}:
+     * the call is the probe of a half-open circuit; hand it back with the outcome.
+     */
+    public record Route(int endpoint, long waitMillis, boolean probe) {
         public boolean go() {
             return endpoint >= 0;
         }
+    }
+
+    /** What a failure means for the ticket whose call failed. */
+    public enum Verdict {
+        /**
+         * The provider was healthy and failed this call: it uses up one of the ticket's chances.
+         */
+        COUNTS,
+        /**
+         * Not the ticket's fault and no measure of its chances: the circuit is (or went) open, the
+         * call was a probe or a straggler, the provider is busy (retryable 429), or it rejects
+         * every request (key, model, quota). The ticket waits.
+         */
+        WAIT,
+        /** The provider rejected this one request (400, 422...): the ticket cannot be answered. */
+        REJECTED
     }
 
     private static final class Endpoint {
@@ -45,6 +64,15 @@ public final class LlmGateway implements AutoCloseable {
     private final List<Endpoint> endpoints = new ArrayList<>();
     private final AdaptiveConcurrency concurrency;
     private final long maxAdvisedWait;
+    private final int maxInFlight;
+
+    /**
+     * Slow start: after a restore or an outage, calls in flight may grow by one per answer, from
+     * {@code minConcurrency} up to the limit, so a recovering provider is not hit by a burst.
+     */
+    private int ramp;
+
+    private final int settingsMinConcurrency;
 
     /**
      * @param parallelism the operator's parallelism: each subtask takes an even share of the job's
@@ -55,7 +83,8 @@ public final class LlmGateway implements AutoCloseable {
             LlmClientFactory clients,
             int maxInFlight,
             int parallelism,
-            long now) {
+            long now,
+            boolean restored) {
         for (LlmSettings s : settings.endpoints()) {
             ProviderRateLimiter limiter =
                     s.requestsPerMinute() > 0 || s.tokensPerMinute() > 0
@@ -76,10 +105,24 @@ public final class LlmGateway implements AutoCloseable {
                                     settings.breakerMaxOpenFor().toMillis()),
                             limiter));
         }
+        this.settingsMinConcurrency = Math.max(1, settings.minConcurrency());
         this.concurrency =
                 new AdaptiveConcurrency(
                         settings.adaptiveConcurrency(), settings.minConcurrency(), maxInFlight);
         this.maxAdvisedWait = settings.maxAdvisedWait().toMillis();
+        this.maxInFlight = maxInFlight;
+        this.ramp = maxInFlight;
+        if (restored) {
+            // The state of the provider died with the old process: probe first, then ramp up.
+            for (Endpoint e : endpoints) {
+                e.breaker.startUnknown();
+            }
+            startRamp();
+        }
+    }
+
+    private void startRamp() {
+        ramp = Math.max(1, Math.min(settingsMinConcurrency, maxInFlight));
     }
 
     /**
@@ -100,12 +143,11 @@ public final class LlmGateway implements AutoCloseable {
             }
             long budgetWait = e.limiter == null ? 0 : e.limiter.tryAcquire(now, tokens);
             if (budgetWait > 0) {
-                return new Route(-1, budgetWait);
+                return new Route(-1, budgetWait, false);
             }
-            e.breaker.onSend();
-            return new Route(i, 0);
+            return new Route(i, 0, e.breaker.onSend());
         }
-        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait);
+        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait, false);
     }
 
     public LlmClient client(int endpoint) {
@@ -122,7 +164,7 @@ public final class LlmGateway implements AutoCloseable {
 
     /** Calls that may be in flight on this subtask now. */
     public int concurrencyLimit() {
-        return concurrency.limit();
+        return Math.min(ramp, concurrency.limit());
     }
 
     /** Every endpoint's circuit is open: the provider is down, so tickets wait, not fail. */
@@ -150,9 +192,12 @@ public final class LlmGateway implements AutoCloseable {
     }
 
     /** The endpoint answered. {@code inFlight} counts this call. */
-    public void onReply(int endpoint, long now, LlmReply reply, int inFlight) {
+    public void onReply(int endpoint, long now, LlmReply reply, int inFlight, boolean probe) {
         Endpoint e = endpoints.get(endpoint);
-        closedIfOpen(e, now);
+        closedIfOpen(e, now, probe);
+        if (ramp < maxInFlight) {
+            ramp++;
+        }
         if (e.limiter != null) {
             e.limiter.onSuccess();
             long exhausted = reply.rateLimit().exhaustedForMillis();
@@ -163,20 +208,23 @@ public final class LlmGateway implements AutoCloseable {
         concurrency.onSuccess(inFlight);
     }
 
-    /** A call failed; learn what it says about the endpoint. */
-    public void onFailure(int endpoint, long now, LlmException failure) {
+    /** A call failed; learn what it says about the endpoint, and what it means for the ticket. */
+    public Verdict onFailure(int endpoint, long now, LlmException failure, boolean probe) {
         Endpoint e = endpoints.get(endpoint);
+        boolean wasClosed = e.breaker.state() == CircuitBreaker.State.CLOSED;
         if (failure.status() == 429 && failure.retriable()) {
-            closedIfOpen(e, now); // it answers: up, but busy
+            closedIfOpen(e, now, probe); // it answers: up, but busy
             if (e.limiter != null) {
                 e.limiter.onRateLimited(now, failure.retryAfterMillis());
             }
             concurrency.onOverload();
-        } else if (failure.retriable()) {
+            return Verdict.WAIT;
+        }
+        if (failure.retriable()) {
             if (failure.kind() == LlmException.Kind.TIMEOUT) {
                 concurrency.onOverload();
             }
-            if (e.breaker.onFailure(now, failure.getMessage())) {
+            if (e.breaker.onFailure(now, failure.getMessage(), probe)) {
                 LOG.warn(
                         "Circuit of the {} endpoint ({}) is OPEN ({}). {} Probe calls follow.",
                         e.settings.name(),
@@ -189,8 +237,10 @@ public final class LlmGateway implements AutoCloseable {
                                         + " backpressured. No ticket is lost or dead-lettered"
                                         + " for it.");
             }
-        } else if (failure.kind() == LlmException.Kind.HTTP_STATUS) {
-            closedIfOpen(e, now); // it answers: up, but it rejects
+            boolean stillClosed = e.breaker.state() == CircuitBreaker.State.CLOSED;
+            return wasClosed && stillClosed && !probe ? Verdict.COUNTS : Verdict.WAIT;
+        }
+        if (failure.kind() == LlmException.Kind.HTTP_STATUS) {
             if (rejectsEveryRequest(failure)) {
                 if (e.lastLoudLog == Long.MIN_VALUE
                         || now - e.lastLoudLog >= LOUD_LOG_INTERVAL_MS) {
@@ -204,20 +254,26 @@ public final class LlmGateway implements AutoCloseable {
                             failure.getMessage(),
                             hasFallback() && endpoint == 0
                                     ? "Tickets go to the fallback endpoint."
-                                    : "Tickets go to the dead-letter topic as llm_rejected until"
-                                            + " this is fixed.");
+                                    : "Its circuit is open: tickets wait in state (up to"
+                                            + " session.max-backlog per subtask, then the input is"
+                                            + " backpressured) and the endpoint is probed now and"
+                                            + " then; nothing is dead-lettered for it.");
                 }
-                if (hasFallback()
-                        && endpoint == 0
-                        && e.breaker.forceOpen(now, failure.getMessage())) {
+                if (e.breaker.forceOpen(now, failure.getMessage())) {
                     LOG.warn(
-                            "Circuit of the primary endpoint is OPEN: it rejects every request."
-                                    + " Calls go to the fallback; the primary is probed now and then.");
+                            "Circuit of the {} endpoint is OPEN: it rejects every request. {}",
+                            e.settings.name(),
+                            hasFallback() && endpoint == 0
+                                    ? "Calls go to the fallback; the primary is probed now and then."
+                                    : "The endpoint is probed now and then.");
                 }
+                return Verdict.WAIT;
             }
-        } else {
-            closedIfOpen(e, now); // a 200 that is not a chat completion: up, but broken
+            closedIfOpen(e, now, probe); // it answers: up, but it rejects this request
+            return Verdict.REJECTED;
         }
+        closedIfOpen(e, now, probe); // a 200 that is not a chat completion: up, but broken
+        return Verdict.REJECTED;
     }
 
     /** 401, 403, 404 and exhausted quota concern every request to the endpoint, not one ticket. */
@@ -226,8 +282,9 @@ public final class LlmGateway implements AutoCloseable {
         return s == 401 || s == 403 || s == 404 || (s == 429 && !failure.retriable());
     }
 
-    private void closedIfOpen(Endpoint e, long now) {
-        if (e.breaker.onSuccess()) {
+    private void closedIfOpen(Endpoint e, long now, boolean probe) {
+        if (e.breaker.onSuccess(probe)) {
+            startRamp();
             LOG.info(
                     "Circuit of the {} endpoint is CLOSED again after {} ms: calls resume.",
                     e.settings.name(),

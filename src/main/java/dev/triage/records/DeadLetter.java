@@ -39,7 +39,11 @@ public record DeadLetter(
         TOO_LARGE("too_large"),
         LLM_REJECTED("llm_rejected"),
         LLM_INVALID_OUTPUT("llm_invalid_output"),
-        LLM_UNAVAILABLE("llm_unavailable");
+        LLM_UNAVAILABLE("llm_unavailable"),
+        /** The session already had session.max-queued-per-session tickets waiting. */
+        SESSION_BACKLOG_FULL("session_backlog_full"),
+        /** A ticket id the session has seen before, with other content. */
+        DUPLICATE_TICKET_ID("duplicate_ticket_id");
 
         public final String code;
 

@@ -21,6 +21,8 @@ import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -33,13 +35,16 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.InternalTimer;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -49,11 +54,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The heart of the job: triages tickets with an LLM, one call at a time per session (in arrival
@@ -68,7 +70,14 @@ import java.util.concurrent.TimeUnit;
  * the heap. See docs/design.md for the checkpoint and restore story.
  */
 public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
-        implements OneInputStreamOperator<Ticket, TriageResult> {
+        implements OneInputStreamOperator<Ticket, TriageResult>,
+                Triggerable<String, VoidNamespace> {
+
+    /**
+     * The layout of this operator's state: 1 (0.1, conversation state with Flink TTL), 2 (idle
+     * expiry by keyed timer, with a {@code last-activity} entry per session).
+     */
+    static final int STATE_LAYOUT = 2;
 
     private static final long serialVersionUID = 1L;
 
@@ -90,22 +99,57 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private transient ValueState<PendingTicket> inFlightState;
     private transient ValueState<List<Turn>> historyState;
     private transient ValueState<List<String>> recentIdsState;
+    private transient ValueState<Long> lastActivityState;
     private transient ValueStateDescriptor<PendingTicket> inFlightDescriptor;
+    private transient ValueStateDescriptor<WaitingQueue> queueDescriptor;
+    private transient ValueStateDescriptor<Integer> nextTurnDescriptor;
+
+    /** Operator state: the state layout the snapshot was written with (union: every subtask). */
+    private transient ListState<Integer> layoutState;
+
+    private transient boolean restored;
+    private transient int restoredLayout;
+
+    /** Layout 1's conversation state (with TTL), read once by {@link #migrateLayout1}. */
+    private transient ValueStateDescriptor<Integer> legacyNextTurn;
+
+    private transient ValueStateDescriptor<List<Turn>> legacyHistory;
+    private transient ValueStateDescriptor<List<String>> legacyRecentIds;
+
+    /** One processing-time timer per known session: its idle expiry. */
+    private transient InternalTimerService<VoidNamespace> expiryTimers;
 
     // ------------------------------------------------------------ in memory only
     private transient LlmGateway gateway;
     private transient IncidentCache incidentCache;
     private transient PromptBuilder prompts;
     private transient TriageAnswerParser answers;
-    private transient ScheduledExecutorService retryTimer;
 
-    /** Sessions whose in-flight ticket should be sent as soon as a slot is free. */
+    /** Sessions whose in-flight ticket should be sent as soon as a slot is free, in FIFO order. */
     private transient ArrayDeque<String> ready;
 
-    /** How many sessions have joined / left {@link #ready}: FIFO positions. */
-    private transient long readyJoined;
+    /** The sessions in {@link #ready}: a session is ready at most once. */
+    private transient Set<String> readySet;
 
-    private transient long readyLeft;
+    /**
+     * Ready sessions set aside because only an endpoint whose circuit is open may answer them
+     * (fallback-only tickets): they must not hold up the sessions behind them.
+     */
+    private transient List<String> parked;
+
+    /** Sessions waiting for a retry, and when it is due (processing time). */
+    private transient Map<String, Long> retryDue;
+
+    /**
+     * Tickets accepted and not yet answered or dead-lettered on this subtask: in flight (on the
+     * wire or waiting for a retry) or waiting behind their session. Rebuilt from state on restore.
+     */
+    private transient long pendingTickets;
+
+    /** finish() has begun: processing-time timers are quiesced, retries use {@link #lateTimer}. */
+    private transient boolean finishing;
+
+    private transient java.util.concurrent.ScheduledExecutorService lateTimer;
 
     /** When the pending wake-up mail is due (System.currentTimeMillis), 0 when none is. */
     private transient long wakeUpAt;
@@ -118,6 +162,9 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
 
     /** The unusable answer a repair attempt shows the model, and what is wrong with it. */
     private record Repair(String ticketId, String answer, String problem) {}
+
+    /** Which endpoint a call went to, and whether it was the probe of a half-open circuit. */
+    private record Call(int endpoint, boolean probe) {}
 
     private transient Counter rateLimitWaits;
     private transient Counter llmSucceeded;
@@ -138,7 +185,6 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private transient Map<String, Counter> byLabel;
 
     private transient int callsInFlight;
-    private transient int retriesScheduled;
 
     private transient Counter ticketsQueued;
     private transient Counter duplicateTickets;
@@ -148,6 +194,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private transient Counter resultsEmitted;
     private transient Counter deadLetters;
     private transient Counter resumedAfterRestore;
+    private transient Counter sessionsExpired;
 
     public SessionTriageOperator(
             StreamOperatorParameters<TriageResult> parameters,
@@ -168,24 +215,18 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        StateTtlConfig ttl =
-                StateTtlConfig.newBuilder(settings.idleTimeout())
-                        .updateTtlOnCreateAndWrite()
-                        .neverReturnExpired()
-                        .cleanupInRocksdbCompactFilter(1000) // RocksDB: dropped at compaction
-                        .cleanupIncrementally(10, false) // heap backend: a few per access
-                        .build();
-
-        // The conversation expires after the idle timeout: turn counter, history, recent ids.
-        var nextTurn = new ValueStateDescriptor<>("next-turn", Types.INT);
-        var history =
-                new ValueStateDescriptor<>("conversation-history", new ListTypeInfo<>(Turn.class));
-        var recentIds = new ValueStateDescriptor<>("recent-ticket-ids", Types.LIST(Types.STRING));
-        nextTurn.enableTimeToLive(ttl);
-        history.enableTimeToLive(ttl);
-        recentIds.enableTimeToLive(ttl);
-        // Work items never expire: they are removed when answered, however long that takes.
-        var queue =
+        // No Flink state TTL: a TTL measures time since the last write of each entry, so a
+        // conversation with a ticket stuck in an outage (or a job that was down overnight) would
+        // lose its turn counter and history under that ticket. A keyed timer per session deletes
+        // the conversation after the idle timeout instead, and only when nothing is in flight or
+        // waiting (see onProcessingTime). Layout 1 (0.1) kept these three under other names with
+        // TTL; Flink cannot drop TTL from existing state on every backend, so they moved to new
+        // names and are migrated once (migrateLayout1).
+        nextTurnDescriptor = new ValueStateDescriptor<>("session-next-turn", Types.INT);
+        var history = new ValueStateDescriptor<>("session-history", new ListTypeInfo<>(Turn.class));
+        var recentIds = new ValueStateDescriptor<>("session-recent-ids", Types.LIST(Types.STRING));
+        var lastActivity = new ValueStateDescriptor<>("last-activity", Types.LONG);
+        queueDescriptor =
                 new ValueStateDescriptor<>("waiting-queue", TypeInformation.of(WaitingQueue.class));
         var waiting =
                 new MapStateDescriptor<>(
@@ -195,12 +236,46 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         "in-flight-ticket", TypeInformation.of(PendingTicket.class));
 
         var store = context.getKeyedStateStore();
-        nextTurnState = store.getState(nextTurn);
+        nextTurnState = store.getState(nextTurnDescriptor);
         historyState = store.getState(history);
         recentIdsState = store.getState(recentIds);
-        queueState = store.getState(queue);
+        lastActivityState = store.getState(lastActivity);
+        queueState = store.getState(queueDescriptor);
         waitingState = store.getMapState(waiting);
         inFlightState = store.getState(inFlightDescriptor);
+
+        layoutState =
+                context.getOperatorStateStore()
+                        .getUnionListState(new ListStateDescriptor<>("state-layout", Types.INT));
+        restored = context.isRestored();
+        restoredLayout = restored ? 1 : STATE_LAYOUT;
+        for (Integer v : layoutState.get()) {
+            restoredLayout = Math.max(restoredLayout, v);
+        }
+        if (restoredLayout < 2) {
+            StateTtlConfig ttl =
+                    StateTtlConfig.newBuilder(settings.idleTimeout())
+                            .updateTtlOnCreateAndWrite()
+                            .neverReturnExpired()
+                            .cleanupInRocksdbCompactFilter(1000)
+                            .cleanupIncrementally(10, false)
+                            .build();
+            legacyNextTurn = new ValueStateDescriptor<>("next-turn", Types.INT);
+            legacyHistory =
+                    new ValueStateDescriptor<>(
+                            "conversation-history", new ListTypeInfo<>(Turn.class));
+            legacyRecentIds =
+                    new ValueStateDescriptor<>("recent-ticket-ids", Types.LIST(Types.STRING));
+            legacyNextTurn.enableTimeToLive(ttl);
+            legacyHistory.enableTimeToLive(ttl);
+            legacyRecentIds.enableTimeToLive(ttl);
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        layoutState.update(List.of(STATE_LAYOUT));
     }
 
     @Override
@@ -214,7 +289,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         clientFactory,
                         settings.maxInFlight(),
                         parallelism,
-                        System.currentTimeMillis());
+                        now(),
+                        restored);
         incidentCache =
                 gatewaySettings.incidentCache()
                         ? new IncidentCache(
@@ -224,12 +300,17 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         prompts = new PromptBuilder(promptSettings);
         answers = new TriageAnswerParser(promptSettings.categories().keySet());
         ready = new ArrayDeque<>();
+        readySet = new HashSet<>();
+        parked = new ArrayList<>();
+        retryDue = new HashMap<>();
+        expiryTimers =
+                getInternalTimerService("session-expiry", VoidNamespaceSerializer.INSTANCE, this);
         fallbackOnly = new HashSet<>();
         repairs = new HashMap<>();
-        retryTimer =
-                Executors.newSingleThreadScheduledExecutor(
-                        new ExecutorThreadFactory("llm-retry-timer"));
         registerMetrics();
+        if (restoredLayout < 2) {
+            migrateLayout1();
+        }
         resumeInFlightTickets();
     }
 
@@ -261,6 +342,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         resultsEmitted = metrics.counter("resultsEmitted");
         deadLetters = metrics.counter("deadLetters");
         resumedAfterRestore = metrics.counter("ticketsResumedAfterRestore");
+        sessionsExpired = metrics.counter("sessionsExpired");
+        metrics.gauge("ticketsPending", () -> pendingTickets);
         rateLimitWaits = metrics.counter("rateLimitWaits");
         metrics.gauge("callsInFlight", () -> callsInFlight);
         metrics.gauge("concurrencyLimit", () -> gateway.concurrencyLimit());
@@ -277,7 +360,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     /**
      * After a restore, the calls that were in flight at the checkpoint are gone with the old
      * process: send each of them again. Only keys of this subtask's key groups are visited, so
-     * after a rescale every session is resumed exactly once, by its new owner.
+     * after a rescale every session is resumed exactly once, by its new owner. Also rebuilds the
+     * count of pending tickets, which the backlog bound uses.
      */
     private void resumeInFlightTickets() throws Exception {
         long now = now();
@@ -299,115 +383,363 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                                 sendNow.add(key);
                             }
                         });
+        pendingTickets = sendNow.size() + retryLater.size();
+        this.<String>getKeyedStateBackend()
+                .applyToAllKeys(
+                        VoidNamespace.INSTANCE,
+                        VoidNamespaceSerializer.INSTANCE,
+                        queueDescriptor,
+                        (String key, ValueState<WaitingQueue> state) -> {
+                            WaitingQueue q = state.value();
+                            if (q != null) {
+                                pendingTickets += q.size();
+                            }
+                        });
         for (PendingTicket p : retryLater) {
             scheduleSend(p.ticket().sessionId(), p.retryAt() - now);
         }
         sendNow.forEach(this::markReady);
         resumedAfterRestore.inc(sendNow.size() + retryLater.size());
-        if (!ready.isEmpty() || !retryLater.isEmpty()) {
+        if (pendingTickets > 0) {
             LOG.info(
-                    "Resuming {} in-flight tickets after restore ({} waiting for a retry).",
+                    "Resuming {} in-flight tickets after restore ({} waiting for a retry); {}"
+                            + " tickets pending in all.",
                     sendNow.size() + retryLater.size(),
-                    retryLater.size());
+                    retryLater.size(),
+                    pendingTickets);
         }
         drainReady();
+    }
+
+    /**
+     * A snapshot of layout 1 (0.1) keeps the conversation under TTL'd state of other names and has
+     * no expiry timers: move every session's conversation to the current state and arm its expiry
+     * from now. Runs once, on the first restore from such a snapshot; later snapshots hold none of
+     * the old state.
+     */
+    private void migrateLayout1() throws Exception {
+        var backend = this.<String>getKeyedStateBackend();
+        Set<String> sessions = new java.util.LinkedHashSet<>();
+        backend.applyToAllKeys(
+                VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE,
+                legacyNextTurn,
+                (String key, ValueState<Integer> state) -> sessions.add(key));
+        backend.applyToAllKeys(
+                VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE,
+                legacyHistory,
+                (String key, ValueState<List<Turn>> state) -> sessions.add(key));
+        backend.applyToAllKeys(
+                VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE,
+                legacyRecentIds,
+                (String key, ValueState<List<String>> state) -> sessions.add(key));
+        ValueState<Integer> oldTurn =
+                backend.getPartitionedState(
+                        VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, legacyNextTurn);
+        ValueState<List<Turn>> oldHistory =
+                backend.getPartitionedState(
+                        VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, legacyHistory);
+        ValueState<List<String>> oldIds =
+                backend.getPartitionedState(
+                        VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, legacyRecentIds);
+        Object previousKey = getCurrentKey();
+        for (String session : sessions) {
+            setCurrentKey(session);
+            Integer turn = oldTurn.value();
+            List<Turn> turns = oldHistory.value();
+            List<String> ids = oldIds.value();
+            if (turn != null) {
+                nextTurnState.update(turn);
+            }
+            if (turns != null) {
+                historyState.update(turns);
+            }
+            if (ids != null) {
+                recentIdsState.update(ids);
+            }
+            oldTurn.clear();
+            oldHistory.clear();
+            oldIds.clear();
+            touch();
+        }
+        restoreKey(previousKey);
+        LOG.info("Migrated the conversations of {} sessions from state layout 1.", sessions.size());
     }
 
     @Override
     public void processElement(StreamRecord<Ticket> element) throws Exception {
         Ticket ticket = element.getValue();
         String session = ticket.sessionId();
-        if (isDuplicate(ticket.ticketId())) {
-            duplicateTickets.inc();
-            LOG.debug("Dropping ticket {} of session {}: seen before", ticket.ticketId(), session);
+        String seen = recall(ticket);
+        if (seen != null) {
+            if (seen.equals(fingerprint(ticket))) {
+                duplicateTickets.inc();
+                LOG.debug(
+                        "Dropping ticket {} of session {}: seen before",
+                        ticket.ticketId(),
+                        session);
+            } else {
+                // Same id, other content: not an upstream retry, and answering it would give one
+                // ticket id two outcomes. Say so instead of dropping it.
+                emitDeadLetter(
+                        DeadLetter.ofTicket(
+                                Reason.DUPLICATE_TICKET_ID,
+                                "ticket id "
+                                        + ticket.ticketId()
+                                        + " was already used in this session for a ticket with"
+                                        + " other content; give each ticket its own id",
+                                ticket,
+                                null,
+                                now()));
+            }
             return;
         }
-        Integer turn = nextTurnState.value();
-        int thisTurn = turn == null ? 1 : turn;
-        nextTurnState.update(thisTurn + 1);
-        PendingTicket pending = new PendingTicket(ticket, thisTurn, 0, now(), 0L);
-
-        if (inFlightState.value() != null) {
-            // The session is busy: wait in keyed state, behind its earlier tickets.
-            WaitingQueue queue = queueState.value();
+        PendingTicket inFlight = inFlightState.value();
+        WaitingQueue queue = null;
+        if (inFlight != null) {
+            queue = queueState.value();
             if (queue == null) {
                 queue = WaitingQueue.EMPTY;
             }
+            if (queue.size() >= settings.maxQueuedPerSession()) {
+                emitDeadLetter(
+                        DeadLetter.ofTicket(
+                                Reason.SESSION_BACKLOG_FULL,
+                                "session "
+                                        + session
+                                        + " already has "
+                                        + queue.size()
+                                        + " tickets waiting (session.max-queued-per-session)",
+                                ticket,
+                                null,
+                                now()));
+                return;
+            }
+        }
+        remember(ticket);
+        Integer turn = nextTurnState.value();
+        int thisTurn = turn == null ? 1 : turn;
+        nextTurnState.update(thisTurn + 1);
+        touch();
+        PendingTicket pending = new PendingTicket(ticket, thisTurn, now());
+        pendingTickets++;
+
+        if (inFlight != null) {
+            // The session is busy: wait in keyed state, behind its earlier tickets.
             waitingState.put(queue.tail(), pending);
             queueState.update(queue.pushed());
             ticketsQueued.inc();
-            return;
+        } else {
+            inFlightState.update(pending);
+            markReady(session);
+            drainReady();
         }
-        inFlightState.update(pending);
-        long position = markReady(session);
-        drainReady();
-        // Backpressure: do not take the next input while more than maxBacklog tickets that came
-        // before this one are still unsent. They are safe in keyed state, so up to that bound the
-        // operator keeps taking input and checkpoints keep completing while the provider is away.
-        // Sessions that become ready later queue behind this ticket, so the wait is bounded.
-        while (readyLeft < position - settings.maxBacklog()) {
+        // Backpressure: do not take the next input while more than maxBacklog accepted tickets
+        // are unsent (waiting behind their session, for a call slot, for rate budget, for a retry
+        // or for the provider). They are safe in keyed state, so up to that bound the operator
+        // keeps taking input and checkpoints keep completing while the provider is away; beyond
+        // it, checkpoints wait too (docs/design.md, "Outages").
+        while (pendingTickets - callsInFlight > settings.maxBacklog()) {
             mailbox.yield();
         }
     }
 
-    /** Remembers the id in the session's bounded window; true when it was already there. */
-    private boolean isDuplicate(String ticketId) throws Exception {
+    /**
+     * The fingerprint the session remembered for this ticket's id; null when the id is new. The
+     * window holds {@code id + '\u0000' + fingerprint}; ids from the 0.1 layout have no fingerprint
+     * and match any content.
+     */
+    private String recall(Ticket ticket) throws Exception {
         List<String> recent = recentIdsState.value();
-        if (recent != null && recent.contains(ticketId)) {
-            return true;
+        if (recent == null) {
+            return null;
         }
+        String id = ticket.ticketId();
+        for (String entry : recent) {
+            if (entry.equals(id)) {
+                return fingerprint(ticket); // 0.1: the id alone
+            }
+            if (entry.length() > id.length()
+                    && entry.charAt(id.length()) == '\u0000'
+                    && entry.startsWith(id)) {
+                return entry.substring(id.length() + 1);
+            }
+        }
+        return null;
+    }
+
+    /** Adds the ticket to the session's bounded window of recent ids. */
+    private void remember(Ticket ticket) throws Exception {
+        List<String> recent = recentIdsState.value();
         List<String> updated = recent == null ? new ArrayList<>() : new ArrayList<>(recent);
-        updated.add(ticketId);
+        updated.add(ticket.ticketId() + '\u0000' + fingerprint(ticket));
         while (updated.size() > settings.dedupeWindow()) {
             updated.remove(0);
         }
         recentIdsState.update(updated);
-        return false;
     }
 
-    private long markReady(String session) {
-        ready.add(session);
-        return ++readyJoined;
+    /** Forgets a ticket id: a dead-lettered ticket may be sent again, and is then triaged. */
+    private void forget(Ticket ticket) throws Exception {
+        List<String> recent = recentIdsState.value();
+        if (recent == null) {
+            return;
+        }
+        String id = ticket.ticketId();
+        List<String> updated = new ArrayList<>(recent.size());
+        for (String entry : recent) {
+            if (!entry.equals(id) && !entry.startsWith(id + '\u0000')) {
+                updated.add(entry);
+            }
+        }
+        if (updated.size() != recent.size()) {
+            recentIdsState.update(updated);
+        }
+    }
+
+    /** What makes a re-sent ticket the same ticket: its content, not its source offset. */
+    static String fingerprint(Ticket t) {
+        var digest = new java.util.zip.CRC32C();
+        for (String part : new String[] {t.customerId(), t.channel(), t.subject(), t.body()}) {
+            byte[] bytes =
+                    (part == null ? "\u0000null" : part)
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            digest.update(bytes.length >>> 24);
+            digest.update(bytes.length >>> 16);
+            digest.update(bytes.length >>> 8);
+            digest.update(bytes.length);
+            digest.update(bytes);
+        }
+        return Long.toHexString(digest.getValue()) + ":" + Long.toHexString(t.createdAt());
+    }
+
+    /**
+     * The session did something: it lives for another idle timeout. One expiry timer per session at
+     * a time, armed when the session first appears and re-armed when it fires.
+     */
+    private void touch() throws Exception {
+        Long last = lastActivityState.value();
+        long now = now();
+        lastActivityState.update(now);
+        if (last == null) {
+            expiryTimers.registerProcessingTimeTimer(
+                    VoidNamespace.INSTANCE, now + settings.idleTimeout().toMillis());
+        }
+    }
+
+    @Override
+    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+        // The current key is the timer's session.
+        Long last = lastActivityState.value();
+        if (last == null) {
+            return;
+        }
+        long now = now(); // after a restore, timers fall due late: judge by the clock
+        long idle = settings.idleTimeout().toMillis();
+        boolean busy = inFlightState.value() != null || queueState.value() != null;
+        if (busy || now < last + idle) {
+            // Never expire under work in flight or waiting, whatever the clock says.
+            expiryTimers.registerProcessingTimeTimer(
+                    VoidNamespace.INSTANCE, Math.max(now, last) + idle);
+            return;
+        }
+        nextTurnState.clear();
+        historyState.clear();
+        recentIdsState.clear();
+        lastActivityState.clear();
+        sessionsExpired.inc();
+    }
+
+    @Override
+    public void onEventTime(InternalTimer<String, VoidNamespace> timer) {
+        // The job uses processing time only.
+    }
+
+    private void markReady(String session) {
+        if (readySet.add(session)) {
+            ready.add(session);
+        }
     }
 
     /** Sends ready sessions while there is capacity, rate budget and a closed circuit. */
     private void drainReady() throws Exception {
         while (!ready.isEmpty() && callsInFlight < gateway.concurrencyLimit()) {
-            long wait = send(ready.peek());
+            String session = ready.peek();
+            long wait = send(session);
             if (wait > 0) {
+                if (fallbackOnly.contains(session) && ready.size() > 1) {
+                    // Only the fallback may answer it and the fallback is not available: let the
+                    // sessions behind it go to the primary meanwhile.
+                    ready.poll();
+                    readySet.remove(session);
+                    parked.add(session);
+                    scheduleWakeUp(wait);
+                    continue;
+                }
                 rateLimitWaitMs.inc(wait);
-                scheduleWakeUp(wait); // rate budget or circuit: a wake-up mail drains again
+                scheduleWakeUp(wait); // rate budget or circuit: a wake-up drains again
                 return;
             }
             ready.poll();
-            readyLeft++;
+            readySet.remove(session);
         }
     }
 
     /** Wakes the operator when the gateway may let the next call through. */
     private void scheduleWakeUp(long delayMillis) {
-        long at = System.currentTimeMillis() + delayMillis;
+        long at = now() + delayMillis;
         if (wakeUpAt != 0 && wakeUpAt <= at) {
             return; // an earlier wake-up is already due
         }
         wakeUpAt = at;
-        retryTimer.schedule(
+        schedule(
+                at,
+                () -> {
+                    if (wakeUpAt == at) {
+                        wakeUpAt = 0;
+                    }
+                    unpark();
+                    drainReady();
+                });
+    }
+
+    /** Parked sessions go back to the front of the ready queue, in their order. */
+    private void unpark() {
+        for (int i = parked.size() - 1; i >= 0; i--) {
+            String session = parked.get(i);
+            if (readySet.add(session)) {
+                ready.addFirst(session);
+            }
+        }
+        parked.clear();
+    }
+
+    /** Runs {@code action} on the task thread at processing time {@code at}. */
+    private void schedule(
+            long at, org.apache.flink.util.function.ThrowingRunnable<Exception> action) {
+        if (!finishing) {
+            getProcessingTimeService().registerTimer(at, time -> action.run());
+            return;
+        }
+        // finish() quiesces the processing-time service: its timers no longer fire.
+        if (lateTimer == null) {
+            lateTimer =
+                    java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                            new org.apache.flink.util.concurrent.ExecutorThreadFactory(
+                                    "llm-retry-timer"));
+        }
+        lateTimer.schedule(
                 () -> {
                     try {
-                        mailbox.execute(
-                                () -> {
-                                    if (wakeUpAt == at) {
-                                        wakeUpAt = 0;
-                                    }
-                                    drainReady();
-                                },
-                                "llm gateway wake-up");
+                        mailbox.execute(action::run, "late llm timer");
                     } catch (RejectedExecutionException e) {
-                        // shutting down
+                        // shutting down; the retry is in state and resumes after a restore
                     }
                 },
-                delayMillis,
-                TimeUnit.MILLISECONDS);
+                Math.max(0, at - now()),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -422,7 +754,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             if (current == null) {
                 // Cannot happen (work items do not expire); never strand the session's queue.
                 LOG.warn("Session {} was ready without a ticket in flight", session);
-                advance(session);
+                startNext(session);
                 return 0;
             }
             Ticket ticket = current.ticket();
@@ -453,7 +785,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             }
             var route =
                     gateway.route(
-                            System.currentTimeMillis(),
+                            now(),
                             TokenEstimate.requestTokens(
                                     messages, gatewaySettings.maxOutputTokens()),
                             fallbackOnly.contains(session));
@@ -461,7 +793,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                 rateLimitWaits.inc();
                 return Math.max(1, route.waitMillis());
             }
-            PendingTicket sent = current.sent();
+            PendingTicket sent = current.sent(now());
             inFlightState.update(sent);
             callsInFlight++;
             llmCalls.inc();
@@ -471,6 +803,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             String ticketId = ticket.ticketId();
             int attempt = sent.attempts();
             int endpoint = route.endpoint();
+            boolean probe = route.probe();
             long sentNanos = System.nanoTime();
             try {
                 gateway.client(endpoint)
@@ -478,10 +811,16 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         .whenComplete(
                                 (reply, error) -> {
                                     llmLatency.update((System.nanoTime() - sentNanos) / 1_000_000);
-                                    handBack(session, ticketId, attempt, endpoint, reply, error);
+                                    handBack(
+                                            session,
+                                            ticketId,
+                                            attempt,
+                                            new Call(endpoint, probe),
+                                            reply,
+                                            error);
                                 });
             } catch (RuntimeException e) {
-                handBack(session, ticketId, attempt, endpoint, null, e);
+                handBack(session, ticketId, attempt, new Call(endpoint, probe), null, e);
             }
             return 0;
         } finally {
@@ -494,12 +833,12 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             String session,
             String ticketId,
             int attempt,
-            int endpoint,
+            Call call,
             LlmReply reply,
             Throwable error) {
         try {
             mailbox.execute(
-                    () -> onCompletion(session, ticketId, attempt, endpoint, reply, error),
+                    () -> onCompletion(session, ticketId, attempt, call, reply, error),
                     "llm completion for session %s",
                     session);
         } catch (RejectedExecutionException e) {
@@ -511,7 +850,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             String session,
             String ticketId,
             int attempt,
-            int endpoint,
+            Call call,
             LlmReply reply,
             Throwable error)
             throws Exception {
@@ -528,9 +867,9 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         ticketId,
                         session);
             } else if (error != null) {
-                onFailure(session, current, endpoint, unwrap(error));
+                onFailure(session, current, call, unwrap(error));
             } else {
-                onReply(session, current, endpoint, reply);
+                onReply(session, current, call, reply);
             }
         } finally {
             restoreKey(previousKey);
@@ -538,9 +877,10 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         drainReady();
     }
 
-    private void onReply(String session, PendingTicket current, int endpoint, LlmReply reply)
+    private void onReply(String session, PendingTicket current, Call call, LlmReply reply)
             throws Exception {
-        gateway.onReply(endpoint, System.currentTimeMillis(), reply, callsInFlight + 1);
+        int endpoint = call.endpoint();
+        gateway.onReply(endpoint, now(), reply, callsInFlight + 1, call.probe());
         estimatedCostMicros.inc(
                 Math.round(
                         1e6
@@ -650,14 +990,15 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         emitDeadLetter(
                 DeadLetter.ofTicket(
                         Reason.LLM_INVALID_OUTPUT, detail, current.ticket(), rawAnswer, now()));
+        forget(current.ticket());
         advance(session);
     }
 
-    private void onFailure(String session, PendingTicket current, int endpoint, LlmException e)
+    private void onFailure(String session, PendingTicket current, Call call, LlmException e)
             throws Exception {
         llmFailures.inc();
-        long wallClock = System.currentTimeMillis();
-        gateway.onFailure(endpoint, wallClock, e);
+        int endpoint = call.endpoint();
+        LlmGateway.Verdict verdict = gateway.onFailure(endpoint, now(), e, call.probe());
         if (e.kind() == LlmException.Kind.INVALID_RESPONSE) {
             onUnusableAnswer(session, current, e.responseBody(), e.getMessage());
             return;
@@ -671,7 +1012,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         } else {
             llmRejected.inc();
         }
-        if (!e.retriable()) {
+        if (verdict == LlmGateway.Verdict.REJECTED) {
             if (endpoint == 0
                     && gateway.hasFallback()
                     && e.kind() == LlmException.Kind.HTTP_STATUS
@@ -682,25 +1023,28 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             deadLetter(session, current, Reason.LLM_REJECTED, e, null);
             return;
         }
-        // An outage is the provider's fault, not the ticket's: it waits for the circuit to close
-        // instead of using up its attempts into the dead-letter topic.
-        boolean used =
-                current.attempts() >= gatewaySettings.maxAttempts()
-                        || now() - current.acceptedAt()
-                                > gatewaySettings.ticketDeadline().toMillis();
-        if (used && !gateway.outage()) {
-            deadLetter(session, current, Reason.LLM_UNAVAILABLE, e, null);
-            return;
+        PendingTicket next = current;
+        if (verdict == LlmGateway.Verdict.COUNTS) {
+            // The provider was healthy and had its chance: the ticket's budget shrinks. Waiting
+            // out an outage, probes, 429s and rejected keys never get here.
+            next = current.chanceUsed(now());
+            boolean used =
+                    next.chancesUsed() >= gatewaySettings.maxAttempts()
+                            || next.chanceMillis() > gatewaySettings.ticketDeadline().toMillis();
+            if (used && !gateway.outage()) {
+                deadLetter(session, next, Reason.LLM_UNAVAILABLE, e, null);
+                return;
+            }
         }
         long delay =
                 RetryAdvice.backoffMillis(
-                        current.attempts(),
+                        Math.max(1, next.chancesUsed()),
                         e.retryAfterMillis(),
                         gatewaySettings.initialBackoff().toMillis(),
                         gatewaySettings.maxBackoff().toMillis(),
                         gatewaySettings.maxAdvisedWait().toMillis(),
                         ThreadLocalRandom.current().nextDouble());
-        inFlightState.update(current.retryingAt(now() + delay));
+        inFlightState.update(next.retryingAt(now() + delay));
         llmRetries.inc();
         scheduleSend(session, delay);
     }
@@ -708,18 +1052,32 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private void deadLetter(
             String session, PendingTicket current, Reason reason, LlmException e, String raw)
             throws Exception {
-        String detail = e.getMessage() + " (after " + current.attempts() + " attempt(s))";
+        String detail =
+                e.getMessage()
+                        + " (after "
+                        + current.attempts()
+                        + " call(s), "
+                        + current.chancesUsed()
+                        + " of them counted against the ticket)";
         LOG.warn(
                 "Ticket {} of session {} goes to the DLQ: {}",
                 current.ticket().ticketId(),
                 session,
                 detail);
         emitDeadLetter(DeadLetter.ofTicket(reason, detail, current.ticket(), raw, now()));
+        forget(current.ticket());
         advance(session);
     }
 
     /** The session's current ticket is done: start its next waiting ticket, if any. */
     private void advance(String session) throws Exception {
+        pendingTickets--;
+        touch();
+        startNext(session);
+    }
+
+    /** Makes the session's oldest waiting ticket its ticket in flight, if it has one. */
+    private void startNext(String session) throws Exception {
         inFlightState.clear();
         fallbackOnly.remove(session);
         repairs.remove(session);
@@ -755,9 +1113,6 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             chars -= updated.remove(0).chars();
         }
         historyState.update(updated);
-        // Refresh the turn counter's TTL with the history, so neither outlives the other.
-        Integer turn = nextTurnState.value();
-        nextTurnState.update(turn == null ? current.turn() + 1 : turn);
     }
 
     private void emitDeadLetter(DeadLetter letter) {
@@ -801,30 +1156,42 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
 
     /** Sends the session's in-flight ticket again after a delay, without blocking anything. */
     private void scheduleSend(String session, long delayMillis) {
-        retriesScheduled++;
-        retryTimer.schedule(
+        long at = now() + delayMillis;
+        retryDue.put(session, at);
+        schedule(
+                at,
                 () -> {
-                    try {
-                        mailbox.execute(
-                                () -> {
-                                    retriesScheduled--;
-                                    markReady(session);
-                                    drainReady();
-                                },
-                                "llm retry for session %s",
-                                session);
-                    } catch (RejectedExecutionException e) {
-                        // shutting down; the retry is recorded in state and resumes after restore
+                    // Only the latest retry of the session counts (finish() re-schedules them).
+                    if (retryDue.remove(session, at)) {
+                        markReady(session);
+                        drainReady();
                     }
-                },
-                delayMillis,
-                TimeUnit.MILLISECONDS);
+                });
     }
 
     @Override
     public void finish() throws Exception {
         // End of a bounded input (or stop with --drain): answer everything that was accepted.
-        while (callsInFlight > 0 || !ready.isEmpty() || retriesScheduled > 0) {
+        finishing = true;
+        // Timers registered before finish() no longer fire: carry the pending ones over.
+        for (Map.Entry<String, Long> retry : new ArrayList<>(retryDue.entrySet())) {
+            String session = retry.getKey();
+            long at = retry.getValue();
+            schedule(
+                    at,
+                    () -> {
+                        if (retryDue.remove(session, at)) {
+                            markReady(session);
+                            drainReady();
+                        }
+                    });
+        }
+        if (wakeUpAt != 0 || !parked.isEmpty()) {
+            long at = Math.max(wakeUpAt, now());
+            wakeUpAt = 0;
+            scheduleWakeUp(Math.max(1, at - now()));
+        }
+        while (callsInFlight > 0 || !ready.isEmpty() || !retryDue.isEmpty() || !parked.isEmpty()) {
             mailbox.yield();
         }
         super.finish();
@@ -833,8 +1200,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     @Override
     public void close() throws Exception {
         try {
-            if (retryTimer != null) {
-                retryTimer.shutdownNow();
+            if (lateTimer != null) {
+                lateTimer.shutdownNow();
             }
             if (gateway != null) {
                 gateway.close();

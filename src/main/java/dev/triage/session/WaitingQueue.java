@@ -12,6 +12,10 @@ public record WaitingQueue(long head, long tail) {
         return head >= tail;
     }
 
+    long size() {
+        return Math.max(0, tail - head);
+    }
+
     WaitingQueue pushed() {
         return new WaitingQueue(head, tail + 1);
     }

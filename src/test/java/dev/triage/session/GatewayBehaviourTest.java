@@ -34,11 +34,17 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
         }
         assertThat(deadLetters()).isEmpty();
 
-        // The provider is back: the probe succeeds, the circuit closes, the rest go out.
+        // The provider is back: the probe succeeds, the circuit closes, and the rest go out,
+        // ramping up from the minimum concurrency rather than all at once.
         llm.calls.get(9).answer(answer("other", "back"));
-        runMailsUntil(() -> llm.calls.size() == 13);
-        llm.calls.subList(10, 13).forEach(c -> c.answer(answer("other", "done")));
-        runMailsUntil(() -> harness.extractOutputValues().size() == 4);
+        runMailsUntil(() -> llm.calls.size() >= 11);
+        assertThat(unanswered(llm)).as("slow start after the outage").isLessThan(3);
+        while (harness.extractOutputValues().size() < 4) {
+            llm.calls.forEach(c -> c.answer(answer("other", "done")));
+            int answered = harness.extractOutputValues().size();
+            runMailsUntil(
+                    () -> harness.extractOutputValues().size() > answered || unanswered(llm) > 0);
+        }
         assertThat(deadLetters()).isEmpty();
         assertThat(harness.extractOutputValues())
                 .extracting(TriageResult::ticketId)
@@ -68,7 +74,8 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
         }
         runMailsUntil(() -> deadLetters().size() == 1);
         assertThat(deadLetters().get(0).reason()).isEqualTo("llm_unavailable");
-        assertThat(deadLetters().get(0).detail()).contains("after 3 attempt(s)");
+        assertThat(deadLetters().get(0).detail())
+                .contains("after 3 call(s), 3 of them counted against the ticket");
     }
 
     @Test
@@ -161,5 +168,51 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
             }
         }
         return last;
+    }
+
+    @Test
+    void aBusySessionsWaitingTicketsCountTowardTheBacklogAndItsQueueIsCapped() throws Exception {
+        harness =
+                open(
+                        new dev.triage.config.SessionSettings(
+                                8, 3, 4, 4000, 10, java.time.Duration.ofHours(1), 1000),
+                        null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        for (int i = 1; i <= 4; i++) {
+            harness.processElement(record(ticket("S-1", "T-" + i, "ticket " + i)));
+        }
+        // T-1 in flight, T-2..T-4 unsent: the backlog of 3 is full. T-1's answer waits in the
+        // mailbox; the next ticket is only taken once it has run and T-2 went out.
+        llm.calls.get(0).answer(answer("other", "one"));
+        assertThat(harness.extractOutputValues()).isEmpty();
+        harness.processElement(record(ticket("S-1", "T-5", "ticket 5")));
+        assertThat(harness.extractOutputValues()).as("blocked until a ticket was sent").hasSize(1);
+        assertThat(llm.calls).hasSize(2);
+
+        assertThat(deadLetters()).isEmpty();
+    }
+
+    @Test
+    void aFloodOfOneSessionGetsAClearDeadLetterBeyondItsQueueBound() throws Exception {
+        harness =
+                open(
+                        new dev.triage.config.SessionSettings(
+                                8, 100, 4, 4000, 10, java.time.Duration.ofHours(1), 2),
+                        null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        for (int i = 1; i <= 4; i++) {
+            harness.processElement(record(ticket("S-1", "T-" + i, "ticket " + i)));
+        }
+        // T-1 in flight, T-2 and T-3 wait: T-4 is refused, visibly, without a turn number.
+        assertThat(deadLetters()).extracting(d -> d.ticketId()).containsExactly("T-4");
+        assertThat(deadLetters().get(0).reason()).isEqualTo("session_backlog_full");
+        for (int i = 0; i < 3; i++) {
+            llm.calls.get(i).answer(answer("other", "ok " + i));
+            int done = i + 1;
+            runMailsUntil(() -> harness.extractOutputValues().size() == done);
+        }
+        assertThat(harness.extractOutputValues())
+                .extracting(TriageResult::turn)
+                .containsExactly(1, 2, 3);
     }
 }

@@ -37,8 +37,8 @@ abstract class SessionOperatorTestBase {
 
     protected final String clientId = UUID.randomUUID().toString();
 
-    /** The state-TTL clock a harness starts with (restores in open() read it). */
-    protected static long ttlClock = 0;
+    /** The processing time a harness starts at (restores in open() read it). */
+    protected static long startClock = 0;
 
     protected String currentClient = clientId;
     protected KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> harness;
@@ -74,8 +74,9 @@ abstract class SessionOperatorTestBase {
 
     // ------------------------------------------------------------------ fixtures
 
+    /** A backlog of 100: tickets may queue behind their session without blocking the test. */
     protected static SessionSettings settings(int maxInFlight) {
-        return settings(maxInFlight, 0);
+        return settings(maxInFlight, 100);
     }
 
     protected static SessionSettings settings(int maxInFlight, int maxBacklog) {
@@ -150,7 +151,7 @@ abstract class SessionOperatorTestBase {
                                 settings, gatewaySettings, PROMPTS, FakeLlmClient.factory(id)),
                         Ticket::sessionId,
                         Types.STRING);
-        h.setStateTtlProcessingTime(ttlClock);
+        h.setProcessingTime(startClock);
         if (state != null) {
             h.initializeState(state);
         }
@@ -177,18 +178,21 @@ abstract class SessionOperatorTestBase {
                 : side.stream().map(StreamRecord::getValue).collect(Collectors.toList());
     }
 
-    /** Runs mails (completions, retries) on this thread, the operator's task thread. */
+    /**
+     * Runs mails (completions, retries) on this thread, the operator's task thread; when none is
+     * waiting, moves the harness's processing-time clock on by 10 ms (timers fire), up to an hour.
+     */
     protected void runMailsUntil(BooleanSupplier condition) throws Exception {
         TaskMailbox mailbox = harness.getTaskMailbox();
-        long deadline = System.currentTimeMillis() + 5_000;
+        long start = harness.getProcessingTime();
         while (!condition.getAsBoolean()) {
             Optional<Mail> mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY);
             if (mail.isPresent()) {
                 mail.get().run();
-            } else if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("condition not met within 5 s");
+            } else if (harness.getProcessingTime() - start > 3_600_000) {
+                throw new AssertionError("condition not met within an hour of processing time");
             } else {
-                Thread.sleep(2);
+                harness.setProcessingTime(harness.getProcessingTime() + 10);
             }
         }
     }

@@ -11,7 +11,7 @@ public final class SessionTriageOperatorTestAccess {
 
     public static List<Object> stateSamples(Ticket ticket) {
         return List.of(
-                new PendingTicket(ticket, 3, 1, 10L, 0L),
+                new PendingTicket(ticket, 3, 1, 10L, 0L, 1, 250L, 10L),
                 new WaitingQueue(1, 2),
                 new Turn(1, "T-1", "Ticket T-1\n\nhello", "{\"summary\":\"hi\"}"));
     }
