@@ -27,7 +27,7 @@ record SimConfig(
      * real time. Once the operator runs on one clock (Flink's ProcessingTimeService) every wait is
      * simulated time and realistic values are used.
      */
-    static final boolean WALL_CLOCK_OPERATOR = true;
+    static final boolean WALL_CLOCK_OPERATOR = false;
 
     static final PromptSettings PROMPTS =
             new PromptSettings(
@@ -49,7 +49,8 @@ record SimConfig(
                         1 + rnd.nextInt(4), // history turns
                         new int[] {300, 700, 4000}[rnd.nextInt(3)], // history chars
                         4 + rnd.nextInt(7), // dedupe window
-                        Duration.ofMillis(idle));
+                        Duration.ofMillis(idle),
+                        rnd.nextBoolean() ? 2 + rnd.nextInt(5) : 1_000); // max queued per session
         long unit = WALL_CLOCK_OPERATOR ? 1 : 250; // ms of backoff per unit
         var gateway =
                 new GatewaySettings(
@@ -103,6 +104,8 @@ record SimConfig(
                 + s.maxInFlight()
                 + ", max-backlog "
                 + s.maxBacklog()
+                + ", max-queued-per-session "
+                + s.maxQueuedPerSession()
                 + ", history "
                 + s.historyTurns()
                 + " turns/"

@@ -53,6 +53,7 @@ final class SimModel {
         final int turn; // -1: accepted without a turn number (an id reused with other content)
         final boolean reuse; // its id was reused with other content
         boolean resent; // a re-send of a dead-lettered ticket
+        boolean full; // arrived when its session's queue was at session.max-queued-per-session
         final List<Integer> calls = new ArrayList<>();
         int counted; // transient failures while the provider had its chances
         long chanceMillis; // time since the first call while the provider was up
@@ -72,6 +73,7 @@ final class SimModel {
             Accepted a = new Accepted(token, ticketId, turn, reuse);
             a.ended.addAll(ended);
             a.resent = resent;
+            a.full = full;
             a.calls.addAll(calls);
             a.counted = counted;
             a.chanceMillis = chanceMillis;
@@ -168,13 +170,28 @@ final class SimModel {
             }
             for (Branch l : lives) {
                 Map<Integer, Status> seen = l.recent.get(ticketId);
+                if (!l.pending.isEmpty()
+                        && l.pending.size() - 1 >= config.session().maxQueuedPerSession()
+                        && (seen == null || !seen.containsKey(token))) {
+                    // The session's queue is full: a clear outcome at once, no turn, not
+                    // remembered.
+                    Accepted a = new Accepted(token, ticketId, -1, false);
+                    a.full = true;
+                    l.pending.add(a);
+                    next.add(l);
+                    continue;
+                }
                 int pos = l.position(ticketId);
                 boolean nearEdge = pos >= window - 1;
                 if (seen == null) {
                     next.add(accept(l, ticketId, token, now, true, false));
                 } else if (seen.containsKey(token)) {
                     Status st = seen.get(token);
-                    if (st == Status.DEAD) {
+                    if (st == Status.DEAD && seen.size() > 1) {
+                        // A re-sent ticket whose id was reused: a clear outcome again.
+                        next.add(accept(l.copy(), ticketId, token, now, true, true));
+                        next.add(accept(l.copy(), ticketId, token, now, false, true));
+                    } else if (st == Status.DEAD) {
                         // A re-sent dead-lettered ticket deserves another chance, not silence.
                         Branch again = accept(l, ticketId, token, now, true, false);
                         again.pending.peekLast().resent = true;
@@ -254,8 +271,33 @@ final class SimModel {
                         if (head.resent) {
                             return Problem.fatal("resent-dead-letter", vanished(head, token));
                         }
+                        if (head.full) {
+                            return Problem.fatal(
+                                    "session-full",
+                                    head.ticketId
+                                            + " #c"
+                                            + head.token
+                                            + " came when its session's queue was full and got no"
+                                            + " session_backlog_full dead letter");
+                        }
                     }
                     if (head == null || head.token != token) {
+                        Map<Integer, Status> seen = null;
+                        for (Map<Integer, Status> m : b.recent.values()) {
+                            if (m.containsKey(token)) {
+                                seen = m;
+                            }
+                        }
+                        if (seen != null && seen.get(token) != Status.DEAD) {
+                            return Problem.fatal(
+                                    "duplicate",
+                                    "call "
+                                            + serial
+                                            + " for #c"
+                                            + token
+                                            + ", a re-sent duplicate of a ticket that was "
+                                            + seen.get(token));
+                        }
                         return Problem.fatal(
                                 "order",
                                 "call "
@@ -356,6 +398,15 @@ final class SimModel {
                         if (head.resent) {
                             return Problem.fatal("resent-dead-letter", vanished(head, token));
                         }
+                        if (head.full) {
+                            return Problem.fatal(
+                                    "session-full",
+                                    head.ticketId
+                                            + " #c"
+                                            + head.token
+                                            + " came when its session's queue was full and got no"
+                                            + " session_backlog_full dead letter");
+                        }
                     }
                     if (head == null || head.token != token) {
                         return Problem.fatal(
@@ -420,6 +471,19 @@ final class SimModel {
                     Accepted head = b.pending.peekFirst();
                     Accepted reused = null;
                     for (Accepted a : b.pending) {
+                        if (a.token == token && a.full && a.calls.isEmpty()) {
+                            if (!reason.equals("session_backlog_full")) {
+                                return Problem.fatal(
+                                        "outcome",
+                                        "dead letter "
+                                                + reason
+                                                + " for #c"
+                                                + token
+                                                + " that came when its session's queue was full");
+                            }
+                            b.pending.remove(a);
+                            return null;
+                        }
                         if (a.token == token && a.reuse && a.calls.isEmpty()) {
                             reused = a;
                         }
@@ -436,6 +500,15 @@ final class SimModel {
                         }
                         if (head.resent) {
                             return Problem.fatal("resent-dead-letter", vanished(head, token));
+                        }
+                        if (head.full) {
+                            return Problem.fatal(
+                                    "session-full",
+                                    head.ticketId
+                                            + " #c"
+                                            + head.token
+                                            + " came when its session's queue was full and got no"
+                                            + " session_backlog_full dead letter");
                         }
                     }
                     if (head == null || head.token != token) {
@@ -633,8 +706,13 @@ final class SimModel {
                 Branch b = e.getValue().get(0);
                 boolean reused = b.pending.stream().allMatch(a -> a.reuse);
                 boolean resent = b.pending.stream().allMatch(a -> a.resent);
+                boolean full = b.pending.stream().allMatch(a -> a.full);
                 return new Violation(
-                        reused ? "reused-id" : resent ? "resent-dead-letter" : "missing-outcome",
+                        reused
+                                ? "reused-id"
+                                : resent
+                                        ? "resent-dead-letter"
+                                        : full ? "session-full" : "missing-outcome",
                         e.getKey()
                                 + ": no result or dead letter for "
                                 + b.pending.stream()

@@ -98,6 +98,7 @@ final class SimWorld {
     private final String worldId = UUID.randomUUID().toString();
     private final List<Ticket> inputs = new ArrayList<>();
     private final Map<Integer, String> sessionOfToken = new HashMap<>();
+    private final Map<Integer, Long> createdAtOfToken = new HashMap<>();
     private final Map<Integer, CallInfo> calls = new HashMap<>();
     private final List<SimLlmClient.Call> outstanding = new ArrayList<>();
     private final Map<String, Long> stats = new HashMap<>();
@@ -164,7 +165,8 @@ final class SimWorld {
                             "email",
                             null,
                             body,
-                            now,
+                            // A re-send is the same record: same content, same created_at.
+                            createdAtOfToken.computeIfAbsent(a.content(), k -> now),
                             "tickets",
                             0,
                             inputs.size());
