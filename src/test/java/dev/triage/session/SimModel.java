@@ -288,7 +288,7 @@ final class SimModel {
                                 seen = m;
                             }
                         }
-                        if (seen != null && seen.get(token) != Status.DEAD) {
+                        if (seen != null && seen.get(token) == Status.ANSWERED) {
                             return Problem.fatal(
                                     "duplicate",
                                     "call "
