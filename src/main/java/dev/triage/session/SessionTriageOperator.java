@@ -55,7 +55,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The heart of the job: triages tickets with an LLM, one call at a time per session (in arrival
@@ -1064,7 +1063,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         gatewaySettings.initialBackoff().toMillis(),
                         gatewaySettings.maxBackoff().toMillis(),
                         gatewaySettings.maxAdvisedWait().toMillis(),
-                        ThreadLocalRandom.current().nextDouble());
+                        jitter(current));
         PendingTicket next = current;
         if (verdict == LlmGateway.Verdict.COUNTS) {
             // The provider was healthy and had its chance: the ticket's budget shrinks by the
@@ -1082,6 +1081,19 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         inFlightState.update(next.retryingAt(now() + delay));
         llmRetries.inc();
         scheduleSend(session, delay);
+    }
+
+    /**
+     * The backoff's jitter in [0, 1): spread over sessions and attempts like a random number, but a
+     * function of them, so a simulation from a seed replays exactly.
+     */
+    static double jitter(PendingTicket p) {
+        long h = p.ticket().sessionId().hashCode() * 0x9E3779B97F4A7C15L;
+        h ^= p.ticket().ticketId().hashCode() + 0x632BE59BD9B4E019L * p.attempts();
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        return (h >>> 11) * 0x1.0p-53;
     }
 
     private void deadLetter(
