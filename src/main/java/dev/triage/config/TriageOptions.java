@@ -473,6 +473,50 @@ public final class TriageOptions {
                             "Checkpoint interval used only when the cluster enables no checkpointing;"
                                     + " exactly-once output is committed on checkpoints.");
 
+    // ---------------------------------------------------------------- bounds on untrusted input
+
+    public static final ConfigOption<Duration> TICKET_MAX_FUTURE_SKEW =
+            ConfigOptions.key("ticket.max-future-skew")
+                    .durationType()
+                    .defaultValue(Duration.ofHours(1))
+                    .withDescription(
+                            "How far ahead of the job's clock a ticket's created_at may be; a later one"
+                                    + " (or one before 1970) goes to the DLQ as invalid_field.");
+
+    public static final ConfigOption<Integer> MAX_RECORD_BYTES =
+            ConfigOptions.key("kafka.max-record-bytes")
+                    .intType()
+                    .defaultValue(1_000_000)
+                    .withDescription(
+                            "Largest result or dead letter written (key plus value, UTF-8 bytes, at"
+                                    + " least 16384); longer texts are cut to fit. Keep it below the"
+                                    + " producer's max.request.size and the topics' max.message.bytes"
+                                    + " (both about 1 MiB by default).");
+
+    public static final ConfigOption<Integer> CUSTOMERS_MAX_RECORD_BYTES =
+            ConfigOptions.key("customers.max-record-bytes")
+                    .intType()
+                    .defaultValue(16 * 1024)
+                    .withDescription(
+                            "Largest accepted customer record (bytes); larger ones go to the DLQ as"
+                                    + " too_large.");
+
+    public static final ConfigOption<Integer> MAX_SUMMARY_CHARS =
+            ConfigOptions.key("triage.max-summary-chars")
+                    .intType()
+                    .defaultValue(2_000)
+                    .withDescription(
+                            "Longest summary accepted from the model; a longer answer is unusable"
+                                    + " (repaired once, then llm_invalid_output).");
+
+    public static final ConfigOption<Integer> MAX_DRAFT_REPLY_CHARS =
+            ConfigOptions.key("triage.max-draft-reply-chars")
+                    .intType()
+                    .defaultValue(8_000)
+                    .withDescription(
+                            "Longest draft reply accepted from the model; a longer answer is unusable"
+                                    + " (repaired once, then llm_invalid_output).");
+
     /** All options, for validation of settings files and for documentation. */
     public static final List<ConfigOption<?>> ALL = all();
 
@@ -536,6 +580,13 @@ public final class TriageOptions {
                         PARALLELISM,
                         MAX_PARALLELISM,
                         FALLBACK_CHECKPOINT_INTERVAL));
+        all.addAll(
+                List.of(
+                        TICKET_MAX_FUTURE_SKEW,
+                        MAX_RECORD_BYTES,
+                        CUSTOMERS_MAX_RECORD_BYTES,
+                        MAX_SUMMARY_CHARS,
+                        MAX_DRAFT_REPLY_CHARS));
         return List.copyOf(all);
     }
 }

@@ -13,10 +13,28 @@ import java.util.Set;
  */
 public final class TriageAnswerParser {
 
+    /** Default of {@code triage.max-summary-chars}. */
+    public static final int DEFAULT_MAX_SUMMARY_CHARS = 2_000;
+
+    /** Default of {@code triage.max-draft-reply-chars}. */
+    public static final int DEFAULT_MAX_DRAFT_REPLY_CHARS = 8_000;
+
     private final Set<String> categories;
+    private final int maxSummaryChars;
+    private final int maxDraftReplyChars;
 
     public TriageAnswerParser(Set<String> categories) {
+        this(categories, DEFAULT_MAX_SUMMARY_CHARS, DEFAULT_MAX_DRAFT_REPLY_CHARS);
+    }
+
+    /**
+     * With explicit bounds on the answer's texts (characters): what a result carries must fit a
+     * Kafka record, and a model that writes more than this has not followed the prompt.
+     */
+    public TriageAnswerParser(Set<String> categories, int maxSummaryChars, int maxDraftReplyChars) {
         this.categories = Set.copyOf(categories);
+        this.maxSummaryChars = maxSummaryChars;
+        this.maxDraftReplyChars = maxDraftReplyChars;
     }
 
     /** Parses the content of a reply, or throws with a human-readable reason. */
@@ -36,18 +54,18 @@ public final class TriageAnswerParser {
         String category = text(node, "category");
         if (!categories.contains(category)) {
             throw new InvalidAnswerException(
-                    "unknown category '" + category + "'; allowed: " + categories);
+                    "unknown category " + quoted(category) + "; allowed: " + categories);
         }
         String priority = text(node, "priority");
         if (!TriageAnswer.PRIORITIES.contains(priority)) {
-            throw new InvalidAnswerException("invalid priority '" + priority + "'");
+            throw new InvalidAnswerException("invalid priority " + quoted(priority));
         }
         String sentiment = text(node, "sentiment");
         if (!TriageAnswer.SENTIMENTS.contains(sentiment)) {
-            throw new InvalidAnswerException("invalid sentiment '" + sentiment + "'");
+            throw new InvalidAnswerException("invalid sentiment " + quoted(sentiment));
         }
-        String summary = text(node, "summary");
-        String draftReply = text(node, "draft_reply");
+        String summary = bounded(node, "summary", maxSummaryChars);
+        String draftReply = bounded(node, "draft_reply", maxDraftReplyChars);
         JsonNode confidence = node.get("confidence");
         if (confidence == null || !confidence.isNumber()) {
             throw new InvalidAnswerException("confidence must be a number");
@@ -65,6 +83,21 @@ public final class TriageAnswerParser {
             throw new InvalidAnswerException(field + " is missing or not a string");
         }
         return value.asText();
+    }
+
+    private static String bounded(JsonNode node, String field, int maxChars)
+            throws InvalidAnswerException {
+        String text = text(node, field);
+        if (text.length() > maxChars) {
+            throw new InvalidAnswerException(
+                    field + " has " + text.length() + " characters; at most " + maxChars);
+        }
+        return text;
+    }
+
+    /** The model's text in a reason: quoted, at most 64 characters. */
+    private static String quoted(String text) {
+        return "'" + (text.length() <= 64 ? text : text.substring(0, 64) + "...") + "'";
     }
 
     /** Prompt-only backends often wrap JSON in a Markdown code fence. */

@@ -16,58 +16,106 @@ import java.nio.charset.StandardCharsets;
 /**
  * Turns records of the compacted customers topic into profile events: a JSON object with at least
  * {@code customer_id} (and optionally {@code name}, {@code tier}, {@code plan}, {@code language}),
- * or a tombstone (null value, the key is the customer id) that deletes the profile. Anything else
- * goes to the dead-letter topic with the original payload.
+ * or a tombstone (null value, the key is the customer id) that deletes the profile. Anything else,
+ * a record over the size limit or a field over 256 characters included, goes to the dead-letter
+ * topic with the original payload: exactly one outcome per record.
  */
 public class CustomerParser extends ProcessFunction<RawCustomer, CustomerEvent> {
 
     private static final long serialVersionUID = 1L;
 
+    /** Default of {@code customers.max-record-bytes}. */
+    public static final int DEFAULT_MAX_RECORD_BYTES = 16 * 1024;
+
+    /** Longest customer id, name, tier, plan or language (characters). */
+    static final int MAX_FIELD_LENGTH = 256;
+
+    private final int maxRecordBytes;
+
+    public CustomerParser() {
+        this(DEFAULT_MAX_RECORD_BYTES);
+    }
+
+    public CustomerParser(int maxRecordBytes) {
+        this.maxRecordBytes = maxRecordBytes;
+    }
+
     @Override
     public void processElement(RawCustomer raw, Context ctx, Collector<CustomerEvent> out) {
+        try {
+            out.collect(parse(raw));
+        } catch (TicketParser.Rejected r) {
+            ctx.output(
+                    DeadLetter.OUTPUT_TAG,
+                    DeadLetter.ofRaw(
+                            r.reason(),
+                            r.getMessage(),
+                            null,
+                            null,
+                            raw.asRaw(),
+                            System.currentTimeMillis()));
+        }
+    }
+
+    /** Parses one record into exactly one event, or says why it is not a customer record. */
+    public CustomerEvent parse(RawCustomer raw) throws TicketParser.Rejected {
         if (raw.value() == null) {
-            if (raw.key() != null && raw.key().length > 0) {
-                out.collect(CustomerEvent.deleted(new String(raw.key(), StandardCharsets.UTF_8)));
-            } else {
-                reject(ctx, Reason.MISSING_FIELD, "customer tombstone without a key", raw);
+            if (raw.key() == null || raw.key().length == 0) {
+                throw rejected(Reason.MISSING_FIELD, "customer tombstone without a key");
             }
-            return;
+            String id = new String(raw.key(), StandardCharsets.UTF_8);
+            if (id.length() > MAX_FIELD_LENGTH) {
+                throw rejected(
+                        Reason.INVALID_FIELD,
+                        "customer tombstone key is longer than "
+                                + MAX_FIELD_LENGTH
+                                + " characters");
+            }
+            return CustomerEvent.deleted(id);
+        }
+        if (raw.value().length > maxRecordBytes) {
+            throw rejected(
+                    Reason.TOO_LARGE,
+                    "customer record of "
+                            + raw.value().length
+                            + " bytes exceeds the limit of "
+                            + maxRecordBytes);
         }
         JsonNode node;
         try {
             node = Json.MAPPER.readTree(raw.value());
         } catch (Exception e) {
-            reject(ctx, Reason.INVALID_JSON, "customer record is not JSON: " + e.getMessage(), raw);
-            return;
+            throw rejected(Reason.INVALID_JSON, "customer record is not JSON: " + e.getMessage());
         }
         if (node == null || !node.isObject()) {
-            reject(ctx, Reason.INVALID_JSON, "customer record is not a JSON object", raw);
-            return;
+            throw rejected(Reason.INVALID_JSON, "customer record is not a JSON object");
         }
         String id = text(node, "customer_id");
         if (id == null || id.isBlank()) {
-            reject(ctx, Reason.MISSING_FIELD, "customer record without customer_id", raw);
-            return;
+            throw rejected(Reason.MISSING_FIELD, "customer record without customer_id");
         }
-        out.collect(
-                CustomerEvent.profile(
-                        new CustomerProfile(
-                                id,
-                                text(node, "name"),
-                                text(node, "tier"),
-                                text(node, "plan"),
-                                text(node, "language"))));
+        return CustomerEvent.profile(
+                new CustomerProfile(
+                        id,
+                        text(node, "name"),
+                        text(node, "tier"),
+                        text(node, "plan"),
+                        text(node, "language")));
     }
 
-    private static String text(JsonNode node, String field) {
+    /** A field's text, at most {@link #MAX_FIELD_LENGTH} characters: it goes into every prompt. */
+    private static String text(JsonNode node, String field) throws TicketParser.Rejected {
         JsonNode v = node.get(field);
-        return v == null || v.isNull() ? null : v.asText();
+        String text = v == null || v.isNull() ? null : v.asText();
+        if (text != null && text.length() > MAX_FIELD_LENGTH) {
+            throw rejected(
+                    Reason.INVALID_FIELD,
+                    "customer " + field + " is longer than " + MAX_FIELD_LENGTH + " characters");
+        }
+        return text;
     }
 
-    private static void reject(Context ctx, Reason reason, String detail, RawCustomer raw) {
-        ctx.output(
-                DeadLetter.OUTPUT_TAG,
-                DeadLetter.ofRaw(
-                        reason, detail, null, null, raw.asRaw(), System.currentTimeMillis()));
+    private static TicketParser.Rejected rejected(Reason reason, String detail) {
+        return new TicketParser.Rejected(reason, detail, null, null);
     }
 }

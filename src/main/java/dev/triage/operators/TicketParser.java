@@ -12,6 +12,9 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 
@@ -25,10 +28,30 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
     static final int MAX_ID_LENGTH = 256;
     static final int MAX_SUBJECT_LENGTH = 1024;
 
+    /**
+     * The earliest accepted {@code created_at}: 1970-01-01T00:00:00Z (a Kafka timestamp is >= 0).
+     */
+    static final long EARLIEST_CREATED_AT = 0L;
+
+    /** Default of {@code ticket.max-future-skew}: the broker's default tolerance too. */
+    public static final Duration DEFAULT_MAX_FUTURE_SKEW = Duration.ofHours(1);
+
     private final int maxBodyBytes;
+    private final long maxFutureSkewMs;
+    private final Clock clock;
 
     public TicketParser(int maxBodyBytes) {
+        this(maxBodyBytes, DEFAULT_MAX_FUTURE_SKEW, Clock.systemUTC());
+    }
+
+    /**
+     * {@code maxFutureSkew}: how far ahead of {@code clock} a {@code created_at} may be (clock skew
+     * between producers and this job); the clock is the parser's only source of "now".
+     */
+    public TicketParser(int maxBodyBytes, Duration maxFutureSkew, Clock clock) {
         this.maxBodyBytes = maxBodyBytes;
+        this.maxFutureSkewMs = maxFutureSkew.toMillis();
+        this.clock = clock;
     }
 
     private transient java.util.Map<String, org.apache.flink.metrics.Counter> rejectedByReason;
@@ -61,7 +84,7 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
                             r.ticketId,
                             r.sessionId,
                             raw,
-                            System.currentTimeMillis()));
+                            clock.millis()));
         }
     }
 
@@ -126,24 +149,49 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
                     ticketId,
                     sessionId);
         }
+        long now = clock.millis();
+        long latest = now + maxFutureSkewMs;
         long createdAt = raw.timestamp();
+        if (createdAt < EARLIEST_CREATED_AT || createdAt > latest) {
+            createdAt = now; // no usable record timestamp: the time the job first saw the ticket
+        }
         String createdText = optionalText(node, "created_at", ticketId, sessionId);
         if (createdText != null) {
+            Instant created;
             try {
-                createdAt = OffsetDateTime.parse(createdText).toInstant().toEpochMilli();
+                created = OffsetDateTime.parse(createdText).toInstant();
             } catch (DateTimeParseException e) {
                 throw new Rejected(
                         Reason.INVALID_FIELD,
-                        "created_at is not an ISO-8601 date-time with offset: " + createdText,
+                        "created_at is not an ISO-8601 date-time with offset: "
+                                + quoted(createdText),
                         ticketId,
                         sessionId);
             }
+            // Compared as instants: epoch milliseconds of year +999999999 overflow a long.
+            if (created.isBefore(Instant.ofEpochMilli(EARLIEST_CREATED_AT))
+                    || created.isAfter(Instant.ofEpochMilli(latest))) {
+                throw new Rejected(
+                        Reason.INVALID_FIELD,
+                        "created_at "
+                                + quoted(createdText)
+                                + " is outside "
+                                + Instant.ofEpochMilli(EARLIEST_CREATED_AT)
+                                + " .. now + "
+                                + Duration.ofMillis(maxFutureSkewMs)
+                                + " ("
+                                + Instant.ofEpochMilli(latest)
+                                + ")",
+                        ticketId,
+                        sessionId);
+            }
+            createdAt = created.toEpochMilli();
         }
         return new Ticket(
                 ticketId,
                 sessionId,
-                optionalText(node, "customer_id", ticketId, sessionId),
-                optionalText(node, "channel", ticketId, sessionId),
+                optionalId(node, "customer_id", ticketId, sessionId),
+                optionalId(node, "channel", ticketId, sessionId),
                 subject,
                 body,
                 createdAt,
@@ -177,6 +225,20 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
         return text;
     }
 
+    /** An optional text copied into every result: at most {@link #MAX_ID_LENGTH} characters. */
+    private static String optionalId(JsonNode node, String field, String ticketId, String sessionId)
+            throws Rejected {
+        String text = optionalText(node, field, ticketId, sessionId);
+        if (text != null && text.length() > MAX_ID_LENGTH) {
+            throw new Rejected(
+                    Reason.INVALID_FIELD,
+                    field + " is longer than " + MAX_ID_LENGTH + " characters",
+                    ticketId,
+                    sessionId);
+        }
+        return text;
+    }
+
     private static String optionalText(
             JsonNode node, String field, String ticketId, String sessionId) throws Rejected {
         JsonNode value = node.get(field);
@@ -188,6 +250,11 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
                     Reason.INVALID_FIELD, field + " must be a string", ticketId, sessionId);
         }
         return value.asText();
+    }
+
+    /** A user's text in a detail message: quoted, at most 64 characters. */
+    private static String quoted(String text) {
+        return "'" + (text.length() <= 64 ? text : text.substring(0, 64) + "...") + "'";
     }
 
     private static String firstLine(String message) {

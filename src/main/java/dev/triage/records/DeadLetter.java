@@ -7,11 +7,16 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.HexFormat;
 
 /**
- * An input that cannot be triaged, with a stable reason code, the original payload and where it
- * came from. Written to the dead-letter topic by {@link DeadLetterSerializer}.
+ * An input that cannot be triaged, with a stable reason code, the original payload (or a prefix of
+ * it: {@code payloadBytes} and {@code payloadSha256} describe the whole) and where it came from.
+ * Written to the dead-letter topic by {@link DeadLetterSerializer}, which cuts it to fit.
  */
 public record DeadLetter(
         String reason,
@@ -24,7 +29,10 @@ public record DeadLetter(
         String payload,
         String payloadEncoding,
         String llmOutput,
-        long failedAt) {
+        long failedAt,
+        long payloadBytes,
+        String payloadSha256,
+        boolean payloadTruncated) {
 
     /** Side output that every operator uses for dead letters. */
     public static final OutputTag<DeadLetter> OUTPUT_TAG =
@@ -52,6 +60,36 @@ public record DeadLetter(
         }
     }
 
+    /** A dead letter whose payload is whole: its size and digest are computed from it. */
+    public DeadLetter(
+            String reason,
+            String detail,
+            String ticketId,
+            String sessionId,
+            String sourceTopic,
+            int sourcePartition,
+            long sourceOffset,
+            String payload,
+            String payloadEncoding,
+            String llmOutput,
+            long failedAt) {
+        this(
+                reason,
+                detail,
+                ticketId,
+                sessionId,
+                sourceTopic,
+                sourcePartition,
+                sourceOffset,
+                payload,
+                payloadEncoding,
+                llmOutput,
+                failedAt,
+                payloadBytesOf(payload, payloadEncoding).length,
+                sha256(payloadBytesOf(payload, payloadEncoding)),
+                false);
+    }
+
     /** A dead letter for a raw input record that never became a ticket. */
     public static DeadLetter ofRaw(
             Reason reason,
@@ -62,6 +100,16 @@ public record DeadLetter(
             long now) {
         byte[] bytes = raw.value() == null ? new byte[0] : raw.value();
         String text = decodeUtf8(bytes);
+        String payload;
+        boolean truncated;
+        if (text != null) {
+            payload = Json.utf8PrefixWithin(text, RecordLimits.MAX_IN_FLIGHT_PAYLOAD_BYTES);
+            truncated = payload.length() < text.length();
+        } else {
+            int kept = Math.min(bytes.length, RecordLimits.MAX_IN_FLIGHT_PAYLOAD_BYTES / 4 * 3);
+            payload = Base64.getEncoder().encodeToString(Arrays.copyOf(bytes, kept));
+            truncated = kept < bytes.length;
+        }
         return new DeadLetter(
                 reason.code,
                 detail,
@@ -70,15 +118,21 @@ public record DeadLetter(
                 raw.topic(),
                 raw.partition(),
                 raw.offset(),
-                text != null ? text : Base64.getEncoder().encodeToString(bytes),
+                payload,
                 text != null ? "text" : "base64",
                 null,
-                now);
+                now,
+                bytes.length,
+                sha256(bytes),
+                truncated);
     }
 
     /** A dead letter for a parsed ticket that the model could not triage. */
     public static DeadLetter ofTicket(
             Reason reason, String detail, Ticket ticket, String llmOutput, long now) {
+        String json = ticket.toJson();
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        String payload = Json.utf8PrefixWithin(json, RecordLimits.MAX_IN_FLIGHT_PAYLOAD_BYTES);
         return new DeadLetter(
                 reason.code,
                 detail,
@@ -87,10 +141,36 @@ public record DeadLetter(
                 ticket.sourceTopic(),
                 ticket.sourcePartition(),
                 ticket.sourceOffset(),
-                ticket.toJson(),
+                payload,
                 "text",
                 llmOutput,
-                now);
+                now,
+                bytes.length,
+                sha256(bytes),
+                payload.length() < json.length());
+    }
+
+    /** Lower-case hex SHA-256 of {@code bytes}. */
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    private static byte[] payloadBytesOf(String payload, String encoding) {
+        if (payload == null) {
+            return new byte[0];
+        }
+        if ("base64".equals(encoding)) {
+            try {
+                return Base64.getDecoder().decode(payload);
+            } catch (IllegalArgumentException e) {
+                // not base64 after all: describe the text as it is
+            }
+        }
+        return payload.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Strict UTF-8 decoding; null when the bytes are not valid UTF-8. */

@@ -19,4 +19,89 @@ public final class Json {
     public static String isoInstant(long epochMillis) {
         return Instant.ofEpochMilli(epochMillis).toString();
     }
+
+    /**
+     * An upper bound of the UTF-8 bytes that {@code s} takes inside a JSON string, escaping
+     * included: a control character becomes six bytes (backslash, u, four hex digits), a quote or
+     * backslash two. Sizes must be measured like this, not in chars: escaping can grow a text
+     * six-fold.
+     */
+    public static long escapedSize(String s) {
+        long size = 0;
+        for (int i = 0; i < s.length(); i++) {
+            size += escapedSize(s.charAt(i));
+        }
+        return size;
+    }
+
+    /**
+     * The longest prefix of {@code s} whose {@link #escapedSize} is at most {@code maxBytes} (empty
+     * when {@code maxBytes} is not positive); never splits a surrogate pair.
+     */
+    public static String prefixWithin(String s, long maxBytes) {
+        long size = 0;
+        int end = 0;
+        while (end < s.length()) {
+            int next = escapedSize(s.charAt(end));
+            if (size + next > maxBytes) {
+                break;
+            }
+            size += next;
+            end++;
+        }
+        if (end == s.length()) {
+            return s;
+        }
+        if (end > 0
+                && Character.isHighSurrogate(s.charAt(end - 1))
+                && Character.isLowSurrogate(s.charAt(end))) {
+            end--;
+        }
+        return s.substring(0, end);
+    }
+
+    /** The longest prefix of {@code s} whose UTF-8 encoding has at most {@code maxBytes}. */
+    public static String utf8PrefixWithin(String s, int maxBytes) {
+        int size = 0;
+        int end = 0;
+        while (end < s.length()) {
+            char c = s.charAt(end);
+            int next;
+            int width = 1;
+            if (c < 0x80) {
+                next = 1;
+            } else if (c < 0x800) {
+                next = 2;
+            } else if (Character.isHighSurrogate(c)
+                    && end + 1 < s.length()
+                    && Character.isLowSurrogate(s.charAt(end + 1))) {
+                next = 4;
+                width = 2;
+            } else {
+                next = 3; // a lone surrogate is written as one '?', so 3 is an upper bound
+            }
+            if (size + next > maxBytes) {
+                break;
+            }
+            size += next;
+            end += width;
+        }
+        return end == s.length() ? s : s.substring(0, end);
+    }
+
+    private static int escapedSize(char c) {
+        if (c < 0x20) {
+            return 6;
+        }
+        if (c == '"' || c == '\\') {
+            return 2;
+        }
+        if (c < 0x80) {
+            return 1;
+        }
+        if (c < 0x800 || Character.isSurrogate(c)) {
+            return 2; // a surrogate pair is four bytes in all; a lone one becomes '?'
+        }
+        return 3;
+    }
 }

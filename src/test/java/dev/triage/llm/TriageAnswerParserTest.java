@@ -47,4 +47,42 @@ class TriageAnswerParserTest {
                 .hasMessageContaining("summary");
         assertThatThrownBy(() -> parser.parse(" ")).hasMessageContaining("empty");
     }
+
+    @Test
+    void rejectsASummaryOrDraftReplyLongerThanTheBound() throws Exception {
+        String summary2000 = "s".repeat(TriageAnswerParser.DEFAULT_MAX_SUMMARY_CHARS);
+        String reply8000 = "r".repeat(TriageAnswerParser.DEFAULT_MAX_DRAFT_REPLY_CHARS);
+        assertThat(parser.parse(answer(summary2000, reply8000)).summary()).isEqualTo(summary2000);
+
+        assertThatThrownBy(() -> parser.parse(answer(summary2000 + "s", "ok")))
+                .isInstanceOf(TriageAnswerParser.InvalidAnswerException.class)
+                .hasMessageContaining("summary")
+                .hasMessageContaining("2000");
+        assertThatThrownBy(() -> parser.parse(answer("ok", reply8000 + "r")))
+                .isInstanceOf(TriageAnswerParser.InvalidAnswerException.class)
+                .hasMessageContaining("draft_reply")
+                .hasMessageContaining("8000");
+    }
+
+    @Test
+    void theBoundsAreSettings() throws Exception {
+        var strict = new TriageAnswerParser(Set.of("billing"), 10, 20);
+        assertThat(strict.parse(answer("s".repeat(10), "r".repeat(20)))).isNotNull();
+        assertThatThrownBy(() -> strict.parse(answer("s".repeat(11), "r")))
+                .hasMessageContaining("summary");
+        assertThatThrownBy(() -> strict.parse(answer("s", "r".repeat(21))))
+                .hasMessageContaining("draft_reply");
+    }
+
+    @Test
+    void anUnknownCategoryIsQuotedShortlyInTheReason() {
+        String huge = "x".repeat(100_000);
+        assertThatThrownBy(() -> parser.parse(VALID.replace("billing", huge)))
+                .hasMessageContaining("unknown category")
+                .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(500));
+    }
+
+    private static String answer(String summary, String draftReply) {
+        return new TriageAnswer("billing", "high", "negative", summary, draftReply, 0.8).toJson();
+    }
 }

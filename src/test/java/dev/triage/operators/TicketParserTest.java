@@ -1,6 +1,7 @@
 package dev.triage.operators;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.triage.records.DeadLetter;
 import dev.triage.records.RawTicket;
@@ -14,9 +15,17 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 
 class TicketParserTest {
+
+    /** The parser's "now" in these tests: 2026-06-01T12:00:00Z. */
+    static final Instant NOW = Instant.parse("2026-06-01T12:00:00Z");
 
     private OneInputStreamOperatorTestHarness<RawTicket, Ticket> harness;
     private long offset;
@@ -25,7 +34,11 @@ class TicketParserTest {
     void open() throws Exception {
         harness =
                 new OneInputStreamOperatorTestHarness<>(
-                        new ProcessOperator<>(new TicketParser(64)));
+                        new ProcessOperator<>(
+                                new TicketParser(
+                                        64,
+                                        Duration.ofHours(1),
+                                        Clock.fixed(NOW, ZoneOffset.UTC))));
         harness.open();
     }
 
@@ -102,6 +115,129 @@ class TicketParserTest {
         assertThat(dlq.get(9).payloadEncoding()).isEqualTo("base64");
         assertThat(dlq).extracting(DeadLetter::sourceOffset).doesNotHaveDuplicates();
         assertThat(dlq).allSatisfy(d -> assertThat(d.detail()).isNotBlank());
+    }
+
+    @Test
+    void createdAtOutsideTheSaneWindowIsAnInvalidFieldDeadLetterNotAnException() throws Exception {
+        for (String poison :
+                List.of(
+                        "0001-01-01T00:00:00Z", // Go's zero time: a negative Kafka timestamp
+                        "1969-12-31T23:59:59Z",
+                        "2099-01-01T00:00:00Z", // refused by the broker (more than 1 h ahead)
+                        "2026-06-01T13:00:01Z", // 1 h and 1 s ahead of the parser's clock
+                        "+999999999-12-31T23:59:59Z", // overflows epoch milliseconds
+                        "-999999999-01-01T00:00:00Z")) {
+            send(ticketCreatedAt(poison));
+        }
+
+        assertThat(harness.extractOutputValues()).isEmpty();
+        assertThat(deadLetters()).hasSize(6);
+        assertThat(deadLetters())
+                .allSatisfy(
+                        d -> {
+                            assertThat(d.reason()).isEqualTo("invalid_field");
+                            assertThat(d.detail()).contains("created_at");
+                            assertThat(d.ticketId()).isEqualTo("T-1");
+                        });
+    }
+
+    @Test
+    void createdAtWithinTheWindowIsKeptAsWritten() throws Exception {
+        send(ticketCreatedAt("1970-01-01T00:00:00Z"));
+        send(ticketCreatedAt("2026-06-01T13:00:00Z")); // exactly the allowed skew ahead
+        send(ticketCreatedAt("2026-06-01T14:00:00+02:00")); // the same instant, another offset
+
+        assertThat(deadLetters()).isEmpty();
+        assertThat(harness.extractOutputValues())
+                .extracting(Ticket::createdAt)
+                .containsExactly(0L, NOW.plusSeconds(3600).toEpochMilli(), NOW.toEpochMilli());
+    }
+
+    @Test
+    void theWindowMovesWithTheParsersClock() throws Exception {
+        var clock = new MovableClock(NOW);
+        var parser = new TicketParser(64, Duration.ofMinutes(5), clock);
+        String in10Minutes = NOW.plusSeconds(600).toString();
+        RawTicket raw = raw(ticketCreatedAt(in10Minutes));
+
+        assertThatThrownBy(() -> parser.parse(raw))
+                .isInstanceOf(TicketParser.Rejected.class)
+                .hasMessageContaining("created_at");
+        clock.now = NOW.plusSeconds(301);
+        assertThat(parser.parse(raw).createdAt()).isEqualTo(NOW.plusSeconds(600).toEpochMilli());
+    }
+
+    @Test
+    void aMissingCreatedAtWithAnUnusableRecordTimestampFallsBackToTheParsersClock()
+            throws Exception {
+        var parser = new TicketParser(64, Duration.ofHours(1), Clock.fixed(NOW, ZoneOffset.UTC));
+        String json = "{\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"body\":\"hi\"}";
+        for (long timestamp : new long[] {-1L, Long.MIN_VALUE, Long.MAX_VALUE}) {
+            var raw =
+                    new RawTicket(
+                            "tickets", 0, 0L, timestamp, json.getBytes(StandardCharsets.UTF_8));
+            assertThat(parser.parse(raw).createdAt()).isEqualTo(NOW.toEpochMilli());
+        }
+    }
+
+    @Test
+    void anOverlongCustomerIdOrChannelIsAnInvalidField() throws Exception {
+        // Both are copied into every result: unbounded, they could make a result too large.
+        send(
+                "{\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"body\":\"x\",\"customer_id\":\""
+                        + "c".repeat(257)
+                        + "\"}");
+        send(
+                "{\"ticket_id\":\"T-2\",\"session_id\":\"S-1\",\"body\":\"x\",\"channel\":\""
+                        + "c".repeat(257)
+                        + "\"}");
+        send(
+                "{\"ticket_id\":\"T-3\",\"session_id\":\"S-1\",\"body\":\"x\",\"customer_id\":\""
+                        + "c".repeat(256)
+                        + "\"}");
+
+        assertThat(deadLetters())
+                .extracting(DeadLetter::reason)
+                .containsExactly("invalid_field", "invalid_field");
+        assertThat(deadLetters().get(0).detail()).contains("customer_id");
+        assertThat(deadLetters().get(1).detail()).contains("channel");
+        assertThat(harness.extractOutputValues())
+                .extracting(Ticket::ticketId)
+                .containsExactly("T-3");
+    }
+
+    private static String ticketCreatedAt(String createdAt) {
+        return "{\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"body\":\"x\",\"created_at\":\""
+                + createdAt
+                + "\"}";
+    }
+
+    private RawTicket raw(String json) {
+        return new RawTicket("tickets", 0, offset++, 777L, json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A clock the test moves by hand. */
+    static final class MovableClock extends Clock implements java.io.Serializable {
+        Instant now;
+
+        MovableClock(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
     }
 
     private void send(String json) throws Exception {
