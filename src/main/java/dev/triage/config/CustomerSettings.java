@@ -16,11 +16,32 @@ public record CustomerSettings(
         Duration historyTtl,
         List<String> highTiers,
         int repeatContacts,
-        Duration repeatWindow)
+        Duration repeatWindow,
+        int maxRecordBytes)
         implements Serializable {
 
     public CustomerSettings {
         highTiers = List.copyOf(highTiers);
+    }
+
+    /** With the default bound on a customer record's size. */
+    public CustomerSettings(
+            boolean enabled,
+            Duration profileWait,
+            int historySize,
+            Duration historyTtl,
+            List<String> highTiers,
+            int repeatContacts,
+            Duration repeatWindow) {
+        this(
+                enabled,
+                profileWait,
+                historySize,
+                historyTtl,
+                highTiers,
+                repeatContacts,
+                repeatWindow,
+                CUSTOMERS_MAX_RECORD_BYTES.defaultValue());
     }
 
     public static CustomerSettings from(ReadableConfig conf) {
@@ -31,7 +52,8 @@ public record CustomerSettings(
                 conf.get(CUSTOMERS_HISTORY_TTL),
                 conf.get(CUSTOMERS_HIGH_TIERS),
                 conf.get(CUSTOMERS_REPEAT_CONTACTS),
-                conf.get(CUSTOMERS_REPEAT_WINDOW));
+                conf.get(CUSTOMERS_REPEAT_WINDOW),
+                conf.get(CUSTOMERS_MAX_RECORD_BYTES));
     }
 
     public static CustomerSettings disabled() {

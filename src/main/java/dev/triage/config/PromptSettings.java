@@ -21,7 +21,11 @@ import java.util.TreeMap;
  * TaskManagers need no copy of the file).
  */
 public record PromptSettings(
-        String systemPrompt, TreeMap<String, String> categories, List<FewShot> fewShot)
+        String systemPrompt,
+        TreeMap<String, String> categories,
+        List<FewShot> fewShot,
+        int maxSummaryChars,
+        int maxDraftReplyChars)
         implements Serializable {
 
     /** One labelled example ticket for the prompt. */
@@ -36,6 +40,17 @@ public record PromptSettings(
 
     public PromptSettings(String systemPrompt, TreeMap<String, String> categories) {
         this(systemPrompt, categories, List.of());
+    }
+
+    /** With the default bounds on the answer's texts. */
+    public PromptSettings(
+            String systemPrompt, TreeMap<String, String> categories, List<FewShot> fewShot) {
+        this(
+                systemPrompt,
+                categories,
+                fewShot,
+                TriageOptions.MAX_SUMMARY_CHARS.defaultValue(),
+                TriageOptions.MAX_DRAFT_REPLY_CHARS.defaultValue());
     }
 
     public static PromptSettings from(ReadableConfig conf) {
@@ -55,7 +70,11 @@ public record PromptSettings(
             }
         }
         return new PromptSettings(
-                conf.get(TriageOptions.SYSTEM_PROMPT), new TreeMap<>(categories), examples);
+                conf.get(TriageOptions.SYSTEM_PROMPT),
+                new TreeMap<>(categories),
+                examples,
+                conf.get(TriageOptions.MAX_SUMMARY_CHARS),
+                conf.get(TriageOptions.MAX_DRAFT_REPLY_CHARS));
     }
 
     /** Reads a CSV with {@code text} and {@code label} columns, at most k per label (0: all). */

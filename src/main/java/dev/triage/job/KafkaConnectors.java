@@ -197,7 +197,9 @@ public final class KafkaConnectors {
         return KafkaSink.<TriageResult>builder()
                 .setBootstrapServers(conf.get(KAFKA_BOOTSTRAP_SERVERS))
                 .setKafkaProducerConfig(producerProperties(conf))
-                .setRecordSerializer(new TriageResultSerializer(conf.get(RESULTS_TOPIC)))
+                .setRecordSerializer(
+                        new TriageResultSerializer(
+                                conf.get(RESULTS_TOPIC), conf.get(MAX_RECORD_BYTES)))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(conf.get(TRANSACTIONAL_ID_PREFIX) + "-results")
                 .build();
@@ -207,7 +209,8 @@ public final class KafkaConnectors {
         return KafkaSink.<DeadLetter>builder()
                 .setBootstrapServers(conf.get(KAFKA_BOOTSTRAP_SERVERS))
                 .setKafkaProducerConfig(producerProperties(conf))
-                .setRecordSerializer(new DeadLetterSerializer(conf.get(DLQ_TOPIC)))
+                .setRecordSerializer(
+                        new DeadLetterSerializer(conf.get(DLQ_TOPIC), conf.get(MAX_RECORD_BYTES)))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(conf.get(TRANSACTIONAL_ID_PREFIX) + "-dlq")
                 .build();

@@ -8,12 +8,15 @@ import dev.triage.config.JobSettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
 import dev.triage.llm.OpenAiChatClient;
+import dev.triage.operators.TicketParser;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.time.Clock;
 
 /**
  * Entry point for {@code flink run}: {@code flink run triage.jar jobs/local.yaml [key=value ...]}.
@@ -57,12 +60,18 @@ public final class TriageJob {
                         : null,
                 KafkaConnectors.resultSink(conf),
                 KafkaConnectors.deadLetterSink(conf),
-                conf.get(MAX_BODY_BYTES),
+                ticketParser(conf),
                 SessionSettings.from(conf),
                 GatewaySettings.from(conf),
                 PromptSettings.from(conf),
                 customers,
                 OpenAiChatClient.FACTORY);
+    }
+
+    /** The ticket parser as the settings configure it. */
+    public static TicketParser ticketParser(Configuration conf) {
+        return new TicketParser(
+                conf.get(MAX_BODY_BYTES), conf.get(TICKET_MAX_FUTURE_SKEW), Clock.systemUTC());
     }
 
     /** Job-level settings that belong to this job rather than to the cluster. */

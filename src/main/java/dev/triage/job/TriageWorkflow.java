@@ -50,7 +50,7 @@ public final class TriageWorkflow {
             DataStream<RawTicket> rawTickets,
             Sink<TriageResult> resultSink,
             Sink<DeadLetter> deadLetterSink,
-            int maxBodyBytes,
+            TicketParser ticketParser,
             SessionSettings sessionSettings,
             GatewaySettings gatewaySettings,
             PromptSettings promptSettings,
@@ -61,7 +61,7 @@ public final class TriageWorkflow {
                 null,
                 resultSink,
                 deadLetterSink,
-                maxBodyBytes,
+                ticketParser,
                 sessionSettings,
                 gatewaySettings,
                 promptSettings,
@@ -80,7 +80,7 @@ public final class TriageWorkflow {
             DataStream<CustomerEvent> outcomes,
             Sink<TriageResult> resultSink,
             Sink<DeadLetter> deadLetterSink,
-            int maxBodyBytes,
+            TicketParser ticketParser,
             SessionSettings sessionSettings,
             GatewaySettings gatewaySettings,
             PromptSettings promptSettings,
@@ -89,7 +89,7 @@ public final class TriageWorkflow {
 
         SingleOutputStreamOperator<Ticket> tickets =
                 rawTickets
-                        .process(new TicketParser(maxBodyBytes))
+                        .process(ticketParser)
                         .returns(TypeInformation.of(Ticket.class))
                         .uid(PARSER_UID)
                         .name("Parse and validate tickets");
@@ -99,7 +99,7 @@ public final class TriageWorkflow {
         if (rawCustomers != null && outcomes != null) {
             SingleOutputStreamOperator<CustomerEvent> profiles =
                     rawCustomers
-                            .process(new CustomerParser())
+                            .process(new CustomerParser(customerSettings.maxRecordBytes()))
                             .returns(TypeInformation.of(CustomerEvent.class))
                             .uid(CUSTOMER_PARSER_UID)
                             .name("Parse customer profiles");

@@ -150,7 +150,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
 
     private transient java.util.concurrent.ScheduledExecutorService lateTimer;
 
-    /** When the pending wake-up mail is due (System.currentTimeMillis), 0 when none is. */
+    /** When the pending wake-up is due (processing time), 0 when none is. */
     private transient long wakeUpAt;
 
     /** Sessions whose current ticket the primary rejected: only the fallback may answer it. */
@@ -296,7 +296,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                                 gatewaySettings.incidentCacheMaxEntries())
                         : null;
         prompts = new PromptBuilder(promptSettings);
-        answers = new TriageAnswerParser(promptSettings.categories().keySet());
+        answers =
+                new TriageAnswerParser(
+                        promptSettings.categories().keySet(),
+                        promptSettings.maxSummaryChars(),
+                        promptSettings.maxDraftReplyChars());
         ready = new ArrayDeque<>();
         readySet = new HashSet<>();
         parked = new ArrayList<>();

@@ -1,6 +1,5 @@
 package dev.triage.job;
 
-import static dev.triage.config.TriageOptions.MAX_BODY_BYTES;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.config.GatewaySettings;
@@ -94,7 +93,7 @@ class FailoverITCase {
                             .uid("failure-injector"),
                     KafkaConnectors.resultSink(settings),
                     KafkaConnectors.deadLetterSink(settings),
-                    settings.get(MAX_BODY_BYTES),
+                    TriageJob.ticketParser(settings),
                     SessionSettings.from(settings),
                     GatewaySettings.from(settings),
                     PromptSettings.from(settings),
