@@ -561,21 +561,25 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         }
         String id = ticket.ticketId();
         for (String entry : recent) {
-            if (idOf(entry).equals(id)) {
+            if (isEntryFor(entry, id)) {
                 return isLegacyEntry(entry) ? fingerprint(ticket) : entry.substring(1, 1 + FP);
             }
         }
         return null;
     }
 
+    /** Whether the window entry is the given id's, without copying it (hot path). */
+    private static boolean isEntryFor(String entry, String id) {
+        if (isLegacyEntry(entry)) {
+            return entry.equals(id);
+        }
+        return entry.length() == 1 + FP + id.length() && entry.startsWith(id, 1 + FP);
+    }
+
     private static final int FP = 32;
 
     private static boolean isLegacyEntry(String entry) {
         return entry.length() < 1 + FP || entry.charAt(0) != '\u0000';
-    }
-
-    private static String idOf(String entry) {
-        return isLegacyEntry(entry) ? entry : entry.substring(1 + FP);
     }
 
     /** Adds the ticket to the session's bounded window of recent ids. */
@@ -598,7 +602,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         String id = ticket.ticketId();
         List<String> updated = new ArrayList<>(recent.size());
         for (String entry : recent) {
-            if (!idOf(entry).equals(id)) {
+            if (!isEntryFor(entry, id)) {
                 updated.add(entry);
             }
         }
@@ -1123,7 +1127,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     /** The session's current ticket is done: start its next waiting ticket, if any. */
     private void advance(String session) throws Exception {
         pendingTickets--;
-        touch();
+        // A session with work always has its expiry timer: only the time moves.
+        lastActivityState.update(now());
         startNext(session);
     }
 
