@@ -22,9 +22,11 @@ public final class LlmGateway implements AutoCloseable {
 
     /**
      * Where the next call goes: an endpoint now, or nowhere for {@code waitMillis}. {@code probe}:
-     * the call is the probe of a half-open circuit; hand it back with the outcome.
+     * the call is the probe of a half-open circuit; hand it back with the outcome. {@code sentAt}:
+     * when the call was routed (it goes out at once).
      */
-    public record Route(int endpoint, long waitMillis, boolean probe, long generation) {
+    public record Route(
+            int endpoint, long waitMillis, boolean probe, long generation, long sentAt) {
         public boolean go() {
             return endpoint >= 0;
         }
@@ -34,6 +36,9 @@ public final class LlmGateway implements AutoCloseable {
     public enum Verdict {
         /**
          * The provider was healthy and failed this call: it uses up one of the ticket's chances.
+         * Healthy means the circuit stayed closed from send to failure, and the endpoint answered
+         * some other request meanwhile: from one ticket's failures alone, an outage and a ticket
+         * the provider cannot answer look the same, and an outage must never dead-letter.
          */
         COUNTS,
         /**
@@ -52,6 +57,9 @@ public final class LlmGateway implements AutoCloseable {
         final CircuitBreaker breaker;
         final ProviderRateLimiter limiter;
         long lastLoudLog = Long.MIN_VALUE;
+
+        /** When the endpoint last answered a request (a reply, or a 4xx about that request). */
+        long lastAnsweredAt = Long.MIN_VALUE;
 
         Endpoint(LlmSettings s, LlmClient c, CircuitBreaker b, ProviderRateLimiter l) {
             settings = s;
@@ -143,12 +151,12 @@ public final class LlmGateway implements AutoCloseable {
             }
             long budgetWait = e.limiter == null ? 0 : e.limiter.tryAcquire(now, tokens);
             if (budgetWait > 0) {
-                return new Route(-1, budgetWait, false, 0);
+                return new Route(-1, budgetWait, false, 0, now);
             }
             long generation = e.breaker.generation();
-            return new Route(i, 0, e.breaker.onSend(), generation);
+            return new Route(i, 0, e.breaker.onSend(), generation, now);
         }
-        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait, false, 0);
+        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait, false, 0, now);
     }
 
     public LlmClient client(int endpoint) {
@@ -195,6 +203,7 @@ public final class LlmGateway implements AutoCloseable {
     /** The endpoint answered. {@code inFlight} counts this call. */
     public void onReply(Route sent, long now, LlmReply reply, int inFlight) {
         Endpoint e = endpoints.get(sent.endpoint());
+        e.lastAnsweredAt = Math.max(e.lastAnsweredAt, now);
         closedIfOpen(e, now, sent);
         if (ramp < maxInFlight) {
             ramp++;
@@ -214,10 +223,14 @@ public final class LlmGateway implements AutoCloseable {
         int endpoint = sent.endpoint();
         boolean probe = sent.probe();
         Endpoint e = endpoints.get(endpoint);
-        // Counts only if the circuit has been closed since the call went out (same generation).
+        // Counts only if the circuit has been closed since the call went out (same generation), and
+        // the endpoint answered another request while this one was out: it was up, so the failure
+        // is about this call. A sparse outage (too few calls for the breaker to judge) never
+        // shows such evidence, and so never uses up a ticket's chances.
         boolean closedSinceSend =
                 e.breaker.state() == CircuitBreaker.State.CLOSED
                         && e.breaker.generation() == sent.generation();
+        boolean answeredMeanwhile = e.lastAnsweredAt > sent.sentAt();
         if (failure.status() == 429 && failure.retriable()) {
             closedIfOpen(e, now, sent); // it answers: up, but busy
             if (e.limiter != null) {
@@ -244,7 +257,9 @@ public final class LlmGateway implements AutoCloseable {
                                         + " for it.");
             }
             boolean stillClosed = e.breaker.state() == CircuitBreaker.State.CLOSED;
-            return closedSinceSend && stillClosed && !probe ? Verdict.COUNTS : Verdict.WAIT;
+            return closedSinceSend && stillClosed && answeredMeanwhile && !probe
+                    ? Verdict.COUNTS
+                    : Verdict.WAIT;
         }
         if (failure.kind() == LlmException.Kind.HTTP_STATUS) {
             if (rejectsEveryRequest(failure)) {
@@ -275,9 +290,11 @@ public final class LlmGateway implements AutoCloseable {
                 }
                 return Verdict.WAIT;
             }
+            e.lastAnsweredAt = Math.max(e.lastAnsweredAt, now);
             closedIfOpen(e, now, sent); // it answers: up, but it rejects this request
             return Verdict.REJECTED;
         }
+        e.lastAnsweredAt = Math.max(e.lastAnsweredAt, now);
         closedIfOpen(e, now, sent); // a 200 that is not a chat completion: up, but broken
         return Verdict.REJECTED;
     }

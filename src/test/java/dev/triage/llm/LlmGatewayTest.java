@@ -68,7 +68,7 @@ class LlmGatewayTest {
     /** A call sent now, or a straggler of an earlier circuit generation when none may go. */
     private static Route sent(LlmGateway g, long now) {
         Route r = g.route(now, 1, false);
-        return r.go() ? r : new Route(0, 0, false, -1);
+        return r.go() ? r : new Route(0, 0, false, -1, 0);
     }
 
     private static LlmSettings endpoint(String name, int rpm) {
@@ -146,14 +146,52 @@ class LlmGatewayTest {
         LlmGateway g = gateway(false, 0, false);
         assertThat(g.onFailure(sent(g, 0), 0, BAD_REQUEST)).isEqualTo(Verdict.REJECTED);
         assertThat(g.onFailure(sent(g, 0), 0, RATE_LIMITED)).isEqualTo(Verdict.WAIT);
-        assertThat(g.onFailure(sent(g, 0), 0, HTTP_503)).isEqualTo(Verdict.COUNTS);
-        assertThat(g.onFailure(sent(g, 0), 0, HTTP_503))
+        Route failing = sent(g, 1);
+        g.onReply(sent(g, 1), 2, OK, 2); // another call is answered while this one is out
+        assertThat(g.onFailure(failing, 3, HTTP_503)).isEqualTo(Verdict.COUNTS);
+        failing = sent(g, 4);
+        g.onReply(sent(g, 4), 5, OK, 2);
+        assertThat(g.onFailure(failing, 6, HTTP_503))
                 .as("the failure that opens the circuit is the outage's, not the ticket's")
                 .isEqualTo(Verdict.WAIT);
-        assertThat(g.onFailure(sent(g, 0), 0, HTTP_503)).as("a straggler").isEqualTo(Verdict.WAIT);
-        Route probe = g.route(1000, 100, false);
+        assertThat(g.onFailure(sent(g, 6), 7, HTTP_503)).as("a straggler").isEqualTo(Verdict.WAIT);
+        Route probe = g.route(2000, 100, false);
         assertThat(probe.probe()).isTrue();
-        assertThat(g.onFailure(probe, 1000, HTTP_503)).isEqualTo(Verdict.WAIT);
+        assertThat(g.onFailure(probe, 2000, HTTP_503)).isEqualTo(Verdict.WAIT);
+    }
+
+    /** Three answered calls at {@code now}: the breaker's window (4) forgets earlier failures. */
+    private static void answered(LlmGateway g, long now) {
+        for (int i = 0; i < 3; i++) {
+            g.onReply(sent(g, now), now, OK, 1);
+        }
+    }
+
+    @Test
+    void aFailureCountsOnlyIfTheEndpointAnsweredAnotherCallWhileItWasOut() {
+        // The simulation's seed 9: one ticket, an outage too sparse for the breaker to see (window
+        // 4, one call at a time). Nothing else is answered while its calls are out, so from its
+        // failures alone an outage and a ticket the provider cannot answer look the same: wait.
+        LlmGateway g = gateway(false, 0, false);
+        answered(g, 10); // healthy until now
+        Route lone = sent(g, 20);
+        assertThat(g.onFailure(lone, 30, TIMEOUT)).isEqualTo(Verdict.WAIT);
+        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
+        // An answer in the same millisecond the call went out is no evidence either.
+        answered(g, 35);
+        Route same = sent(g, 40);
+        g.onReply(sent(g, 40), 40, OK, 2);
+        assertThat(g.onFailure(same, 50, HTTP_503)).isEqualTo(Verdict.WAIT);
+        // An answer while it was out is: the provider was up, the failure is about this call.
+        answered(g, 55);
+        Route shown = sent(g, 60);
+        g.onReply(sent(g, 60), 61, OK, 2);
+        assertThat(g.onFailure(shown, 70, HTTP_503)).isEqualTo(Verdict.COUNTS);
+        // A 400 about one request shows the provider is up too.
+        answered(g, 75);
+        Route afterRejection = sent(g, 80);
+        assertThat(g.onFailure(sent(g, 80), 81, BAD_REQUEST)).isEqualTo(Verdict.REJECTED);
+        assertThat(g.onFailure(afterRejection, 90, TIMEOUT)).isEqualTo(Verdict.COUNTS);
     }
 
     @Test

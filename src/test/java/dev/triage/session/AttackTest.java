@@ -180,11 +180,19 @@ class AttackTest extends SessionOperatorTestBase {
         FakeLlmClient llm = FakeLlmClient.get(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "the provider fails this one")));
         long start = harness.getProcessingTime();
-        // Each call fails after 1 ms: twenty seconds of a provider failing this ticket alone.
+        // Each call fails after 2 ms while another session's ticket is answered: twenty seconds of
+        // a healthy provider failing this ticket alone.
+        int others = 0;
         while (deadLetters().isEmpty() && harness.getProcessingTime() - start < 20_000) {
-            int calls = llm.calls.size();
+            FakeLlmClient.Call poison = lastCallFor(llm, "the provider fails this one");
+            String fine = "fine, number " + ++others + ".";
+            harness.processElement(record(ticket("S-x" + others, "T-x" + others, fine)));
             harness.setProcessingTime(harness.getProcessingTime() + 1);
-            llm.calls.get(calls - 1).fail(500, true);
+            lastCallFor(llm, fine).answer(answer("other", "ok"));
+            runReadyMails();
+            harness.setProcessingTime(harness.getProcessingTime() + 1);
+            int calls = llm.calls.size();
+            poison.fail(500, true);
             runMailsUntil(() -> llm.calls.size() > calls || !deadLetters().isEmpty());
         }
         assertThat(deadLetters())

@@ -61,11 +61,16 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
         for (int s = 2; s <= 9; s++) {
             harness.processElement(record(ticket("S-" + s, "T-" + s, "fine")));
         }
-        for (int s = 1; s < 9; s++) {
+        for (int s = 1; s < 6; s++) {
             llm.calls.get(s).answer(answer("other", "ok"));
         }
         for (int attempt = 1; attempt <= 3; attempt++) {
             FakeLlmClient.Call call = lastCallFor(llm, "T-1");
+            // Another call is answered while this one is out: the provider is up, so the failure
+            // is this ticket's (with nothing else answered it would wait, as in an outage).
+            harness.setProcessingTime(harness.getProcessingTime() + 1);
+            lastCallFor(llm, "T-" + (5 + attempt)).answer(answer("other", "ok"));
+            runReadyMails();
             call.fail(500, true);
             if (attempt < 3) {
                 int before = llm.calls.size();
@@ -76,6 +81,27 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
         assertThat(deadLetters().get(0).reason()).isEqualTo("llm_unavailable");
         assertThat(deadLetters().get(0).detail())
                 .contains("after 3 call(s), 3 of them counted against the ticket");
+    }
+
+    @Test
+    void aSparseOutageTheBreakerCannotSeeNeverDeadLettersALoneTicket() throws Exception {
+        // Found by the simulation (seed 9): one ticket, one call at a time, an outage. Before, its
+        // first max-attempts failures counted while the breaker's window was still filling, and
+        // the outage dead-lettered it. Nothing else is answered while its calls are out, so
+        // nothing shows the provider is up: it waits, however many calls fail.
+        harness = open(settings(16), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(record(ticket("S-1", "T-1", "hello")));
+        for (int failed = 1; failed <= 12; failed++) {
+            int before = llm.calls.size();
+            harness.setProcessingTime(harness.getProcessingTime() + 5);
+            llm.calls.get(before - 1).fail(503, true);
+            runMailsUntil(() -> llm.calls.size() > before || !deadLetters().isEmpty());
+        }
+        assertThat(deadLetters()).isEmpty();
+        llm.calls.get(llm.calls.size() - 1).answer(answer("other", "back"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+        assertThat(harness.extractOutputValues().get(0).attempts()).isEqualTo(13);
     }
 
     @Test
@@ -158,16 +184,6 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
 
     private static long unanswered(FakeLlmClient llm) {
         return llm.calls.stream().filter(c -> !c.future().isDone()).count();
-    }
-
-    private static FakeLlmClient.Call lastCallFor(FakeLlmClient llm, String ticketId) {
-        FakeLlmClient.Call last = null;
-        for (FakeLlmClient.Call c : llm.calls) {
-            if (c.lastUserMessage().contains(ticketId)) {
-                last = c;
-            }
-        }
-        return last;
     }
 
     @Test

@@ -197,6 +197,26 @@ abstract class SessionOperatorTestBase {
         }
     }
 
+    /** The last call whose ticket text contains {@code ticketId}, or null. */
+    protected static FakeLlmClient.Call lastCallFor(FakeLlmClient llm, String ticketId) {
+        FakeLlmClient.Call last = null;
+        for (FakeLlmClient.Call c : llm.calls) {
+            if (c.lastUserMessage().contains(ticketId)) {
+                last = c;
+            }
+        }
+        return last;
+    }
+
+    /** Runs every mail that is ready now, without moving the clock. */
+    protected void runReadyMails() throws Exception {
+        TaskMailbox mailbox = harness.getTaskMailbox();
+        Optional<Mail> mail;
+        while ((mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY)).isPresent()) {
+            mail.get().run();
+        }
+    }
+
     protected static void sleep(long ms) {
         try {
             Thread.sleep(ms);

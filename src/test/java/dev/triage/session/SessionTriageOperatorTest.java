@@ -294,16 +294,6 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
         return llm.calls.stream().filter(c -> !c.future().isDone()).count();
     }
 
-    private static FakeLlmClient.Call lastCallFor(FakeLlmClient llm, String ticketId) {
-        FakeLlmClient.Call last = null;
-        for (FakeLlmClient.Call c : llm.calls) {
-            if (c.lastUserMessage().contains(ticketId)) {
-                last = c;
-            }
-        }
-        return last;
-    }
-
     @Test
     void aTicketIdSeenBeforeInTheSessionIsNotSentToTheModelAgain() throws Exception {
         harness = open(settings(8), null);
