@@ -70,12 +70,15 @@ public final class TriageOptions {
     public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
             ConfigOptions.key("kafka.transaction-timeout")
                     .durationType()
-                    .defaultValue(Duration.ofMinutes(10))
+                    .defaultValue(Duration.ofMinutes(15))
                     .withDescription(
                             "Kafka transaction timeout of the sinks, and so the longest a failed job"
                                     + " may stay down before a restore loses its last checkpoint's"
-                                    + " results. At most the broker's transaction.max.timeout.ms (15"
-                                    + " min by default; checked at submission).");
+                                    + " results, and the longest a provider outage past"
+                                    + " session.max-backlog is ridden out without a failover (the"
+                                    + " input, and with it every checkpoint, waits meanwhile). At"
+                                    + " most the broker's transaction.max.timeout.ms (15 min by"
+                                    + " default; checked at submission).");
 
     public static final ConfigOption<String> CUSTOMERS_TOPIC =
             ConfigOptions.key("kafka.topics.customers")
