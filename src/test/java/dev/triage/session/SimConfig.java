@@ -19,6 +19,7 @@ record SimConfig(
         SessionSettings session,
         GatewaySettings gateway,
         long checkpointTimeoutMillis,
+        long transactionTimeoutMillis,
         long requestTimeoutMillis) {
 
     /**
@@ -70,7 +71,9 @@ record SimConfig(
                         false,
                         Duration.ofMinutes(1),
                         100);
-        return new SimConfig(16, 1 + rnd.nextInt(3), session, gateway, 600_000, 5_000);
+        // The cluster's checkpoint timeout (flink-conf: 5 min) and the job's default transaction
+        // timeout (kafka.transaction-timeout: 15 min), which bounds how long the input may stall.
+        return new SimConfig(16, 1 + rnd.nextInt(3), session, gateway, 300_000, 900_000, 5_000);
     }
 
     private static LlmSettings endpoint(long requestTimeoutMillis) {

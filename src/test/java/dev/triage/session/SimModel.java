@@ -56,6 +56,10 @@ final class SimModel {
         boolean full; // arrived when its session's queue was at session.max-queued-per-session
         final List<Integer> calls = new ArrayList<>();
         int counted; // transient failures while the provider had its chances
+        // ... and failures of calls during which the provider was up at some point (sent before
+        // an outage began, failed in it): the operator cannot tell those from counted ones
+        int countable;
+        final Set<Integer> sentWhileUp = new java.util.HashSet<>();
         long chanceMillis; // time since the first call while the provider was up
         Outcome last;
 
@@ -76,6 +80,8 @@ final class SimModel {
             a.full = full;
             a.calls.addAll(calls);
             a.counted = counted;
+            a.countable = countable;
+            a.sentWhileUp.addAll(sentWhileUp);
             a.chanceMillis = chanceMillis;
             a.last = last;
             return a;
@@ -88,8 +94,17 @@ final class SimModel {
         final List<Answer> answers = new ArrayList<>();
         int nextTurn = 1;
 
-        /** Recently accepted ids, oldest first; per id the contents seen and their status. */
-        final LinkedHashMap<String, Map<Integer, Status>> recent = new LinkedHashMap<>();
+        /**
+         * The ids the session remembers, oldest first, each with the content it was accepted with:
+         * from acceptance until the ticket is dead-lettered (a dead-lettered ticket may be sent
+         * again and is then new). An id reused with other content is not remembered.
+         */
+        final LinkedHashMap<String, Integer> recent = new LinkedHashMap<>();
+
+        /** Tickets answered, and dead-lettered, in this conversation (for diagnostics). */
+        final Set<Integer> answered = new java.util.HashSet<>();
+
+        final Set<Integer> dead = new java.util.HashSet<>();
 
         long lastAccepted = Long.MIN_VALUE;
         long lastActivity = Long.MIN_VALUE;
@@ -99,7 +114,9 @@ final class SimModel {
             pending.forEach(a -> b.pending.add(a.copy()));
             b.answers.addAll(answers);
             b.nextTurn = nextTurn;
-            recent.forEach((k, v) -> b.recent.put(k, new TreeMap<>(v)));
+            b.recent.putAll(recent);
+            b.answered.addAll(answered);
+            b.dead.addAll(dead);
             b.lastAccepted = lastAccepted;
             b.lastActivity = lastActivity;
             return b;
@@ -149,8 +166,21 @@ final class SimModel {
 
     // ------------------------------------------------------------------ observations
 
+    /**
+     * Whether the last arrival was taken as a new ticket in every history: only then must the
+     * operator have waited for room in the backlog before taking it (a duplicate or a dead letter
+     * at arrival adds nothing to wait for).
+     */
+    boolean lastArrivalTaken() {
+        return takenInEvery;
+    }
+
+    private boolean takenInEvery;
+    private int taken;
+
     /** A ticket reached the operator (processElement) at {@code now}. */
     void arrive(String session, String ticketId, int token, long now) {
+        taken = 0;
         long idle = config.session().idleTimeout().toMillis();
         int window = config.session().dedupeWindow();
         List<Branch> next = new ArrayList<>();
@@ -169,63 +199,76 @@ final class SimModel {
                 }
             }
             for (Branch l : lives) {
-                Map<Integer, Status> seen = l.recent.get(ticketId);
+                Integer live = l.recent.get(ticketId);
+                int pos = l.position(ticketId);
+                // Near the edge of the dedupe window the operator may have forgotten the id.
+                boolean nearEdge = pos >= window - 1;
+                boolean duplicate = live != null && live == token;
+                boolean reuse = live != null && live != token;
                 if (!l.pending.isEmpty()
                         && l.pending.size() - 1 >= config.session().maxQueuedPerSession()
-                        && (seen == null || !seen.containsKey(token))) {
+                        && (!duplicate || nearEdge)) {
                     // The session's queue is full: a clear outcome at once, no turn, not
-                    // remembered.
+                    // remembered. An id reused with other content may get its own clear outcome
+                    // instead (duplicate_ticket_id): the operator may check the id first.
+                    if (reuse) {
+                        next.add(rejectReuse(l.copy(), ticketId, token));
+                    }
+                    if (duplicate) {
+                        next.add(duplicate(l.copy(), now));
+                    }
                     Accepted a = new Accepted(token, ticketId, -1, false);
                     a.full = true;
                     l.pending.add(a);
                     next.add(l);
                     continue;
                 }
-                int pos = l.position(ticketId);
-                boolean nearEdge = pos >= window - 1;
-                if (seen == null) {
-                    next.add(accept(l, ticketId, token, now, true, false));
-                } else if (seen.containsKey(token)) {
-                    Status st = seen.get(token);
-                    if (st == Status.DEAD && seen.size() > 1) {
-                        // A re-sent ticket whose id was reused: a clear outcome again.
-                        next.add(accept(l.copy(), ticketId, token, now, true, true));
-                        next.add(accept(l.copy(), ticketId, token, now, false, true));
-                    } else if (st == Status.DEAD) {
-                        // A re-sent dead-lettered ticket deserves another chance, not silence.
-                        Branch again = accept(l, ticketId, token, now, true, false);
-                        again.pending.peekLast().resent = true;
-                        next.add(again);
-                    } else {
-                        // A duplicate: no outcome, no turn.
-                        Branch dup = l.copy();
-                        dup.lastActivity = Math.max(dup.lastActivity, now);
-                        next.add(dup);
-                        if (nearEdge) {
-                            next.add(accept(l.copy(), ticketId, token, now, true, false));
-                        }
+                if (live == null) {
+                    Branch b2 = accept(l, ticketId, token, now, true, false);
+                    // A re-sent dead-lettered ticket deserves another chance, not silence.
+                    b2.pending.peekLast().resent = l.dead.contains(token);
+                    next.add(b2);
+                } else if (duplicate) {
+                    // A duplicate: no outcome, no turn.
+                    next.add(duplicate(l.copy(), now));
+                    if (nearEdge) {
+                        next.add(accept(l.copy(), ticketId, token, now, true, false));
                     }
                 } else {
-                    // Same id, other content: its own outcome; a turn number or not.
-                    next.add(accept(l.copy(), ticketId, token, now, true, true));
-                    next.add(accept(l.copy(), ticketId, token, now, false, true));
+                    // Same id, other content: a clear dead letter at once (duplicate_ticket_id),
+                    // no turn; near the edge of the dedupe window the id may be forgotten, and
+                    // then it is a new ticket.
+                    next.add(rejectReuse(l.copy(), ticketId, token));
+                    if (nearEdge) {
+                        next.add(accept(l.copy(), ticketId, token, now, true, false));
+                    }
                 }
             }
         }
+        takenInEvery = taken == next.size();
         sessions.put(session, cap(next));
+    }
+
+    private static Branch duplicate(Branch b, long now) {
+        b.lastActivity = Math.max(b.lastActivity, now);
+        return b;
+    }
+
+    /** An id reused with other content: owed a dead letter at once, no turn, not remembered. */
+    private static Branch rejectReuse(Branch b, String ticketId, int token) {
+        b.pending.add(new Accepted(token, ticketId, -1, true));
+        return b;
     }
 
     private Branch accept(
             Branch b, String ticketId, int token, long now, boolean takesTurn, boolean reuse) {
         int turn = takesTurn ? b.nextTurn++ : -1;
         b.pending.add(new Accepted(token, ticketId, turn, reuse));
-        Map<Integer, Status> seen = new TreeMap<>();
-        Map<Integer, Status> old = b.recent.remove(ticketId);
-        if (old != null) {
-            seen.putAll(old);
+        if (takesTurn && !reuse) {
+            taken++;
         }
-        seen.put(token, Status.PENDING);
-        b.recent.put(ticketId, seen);
+        b.recent.remove(ticketId);
+        b.recent.put(ticketId, token);
         while (b.recent.size() > config.session().dedupeWindow() + 2) {
             b.recent.remove(b.recent.keySet().iterator().next());
         }
@@ -257,7 +300,8 @@ final class SimModel {
      * The operator sent a call for ticket {@code token}; {@code history} are the serials of the
      * calls whose answers the request carried.
      */
-    Violation call(String session, int token, int serial, List<Integer> history) {
+    Violation call(
+            String session, int token, int serial, List<Integer> history, boolean providerUp) {
         int turns = config.session().historyTurns();
         int maxChars = config.session().historyChars();
         return filter(
@@ -282,21 +326,14 @@ final class SimModel {
                         }
                     }
                     if (head == null || head.token != token) {
-                        Map<Integer, Status> seen = null;
-                        for (Map<Integer, Status> m : b.recent.values()) {
-                            if (m.containsKey(token)) {
-                                seen = m;
-                            }
-                        }
-                        if (seen != null && seen.get(token) == Status.ANSWERED) {
+                        if (b.answered.contains(token)) {
                             return Problem.fatal(
                                     "duplicate",
                                     "call "
                                             + serial
                                             + " for #c"
                                             + token
-                                            + ", a re-sent duplicate of a ticket that was "
-                                            + seen.get(token));
+                                            + ", a re-sent duplicate of a ticket already answered");
                         }
                         return Problem.fatal(
                                 "order",
@@ -308,6 +345,9 @@ final class SimModel {
                                         + owes(head));
                     }
                     head.calls.add(serial);
+                    if (providerUp) {
+                        head.sentWhileUp.add(serial);
+                    }
                     List<Integer> expected = expectedHistory(b.answers, turns, maxChars);
                     if (!expected.equals(history)) {
                         return Problem.soft(
@@ -362,6 +402,11 @@ final class SimModel {
                     // An unusable answer also used one of the provider's chances: it was up.
                     if ((transientFailure && mode != Mode.OUTAGE) || outcome == Outcome.BAD_JSON) {
                         a.counted++;
+                    }
+                    if ((transientFailure
+                                    && (mode != Mode.OUTAGE || a.sentWhileUp.contains(serial)))
+                            || outcome == Outcome.BAD_JSON) {
+                        a.countable++;
                     }
                 }
             }
@@ -489,6 +534,15 @@ final class SimModel {
                         }
                     }
                     if (reused != null) {
+                        if (reused.turn < 0 && !reason.equals("duplicate_ticket_id")) {
+                            return Problem.fatal(
+                                    "outcome",
+                                    "dead letter "
+                                            + reason
+                                            + " for #c"
+                                            + token
+                                            + ", an id reused with other content");
+                        }
                         // An id reused with other content may get its clear outcome at once.
                         b.pending.remove(reused);
                         setStatus(b, reused, Status.DEAD);
@@ -536,14 +590,16 @@ final class SimModel {
                                     + "): ";
                     switch (reason) {
                         case "llm_unavailable" -> {
-                            if (head.counted < maxAttempts
-                                    && !(head.counted >= 1 && head.chanceMillis > deadline)) {
+                            if (head.countable < maxAttempts
+                                    && !(head.countable >= 1 && head.chanceMillis > deadline)) {
                                 return Problem.soft(
                                         "dead-letter",
                                         what
                                                 + "only "
                                                 + head.counted
-                                                + " counted failure(s) of "
+                                                + " counted failure(s) ("
+                                                + head.countable
+                                                + " with an outage's edge) of "
                                                 + maxAttempts
                                                 + " and "
                                                 + head.chanceMillis
@@ -602,9 +658,12 @@ final class SimModel {
     }
 
     private static void setStatus(Branch b, Accepted a, Status s) {
-        Map<Integer, Status> seen = b.recent.get(a.ticketId);
-        if (seen != null && seen.containsKey(a.token)) {
-            seen.put(a.token, s);
+        if (s == Status.ANSWERED) {
+            b.answered.add(a.token);
+        } else if (s == Status.DEAD) {
+            b.dead.add(a.token);
+            // A dead-lettered ticket's id is forgotten: sent again, it is a new ticket.
+            b.recent.remove(a.ticketId, a.token);
         }
     }
 

@@ -55,6 +55,16 @@ final class SimWorld {
 
     private static final Pattern ANSWER = Pattern.compile("answer A(\\d+)");
 
+    /** {@code -Dsim.trace=true}: print every call, outcome and dead letter of a replay. */
+    private static final boolean TRACE = Boolean.getBoolean("sim.trace");
+
+    private void trace(String what) {
+        if (TRACE) {
+            System.out.println(
+                    "      t=" + (now - 1_000_000_000L) + " " + currentMode() + " " + what);
+        }
+    }
+
     /** What one schedule did: the first broken guarantee (or none) and some numbers. */
     record Result(Violation violation, int step, Map<String, Long> stats) {
         boolean failed() {
@@ -175,6 +185,11 @@ final class SimWorld {
             feed(inputs.size() - 1);
         } else if (s instanceof SimSchedule.Complete c) {
             if (!outstanding.isEmpty()) {
+                // Calls take time: a few to a few hundred ms pass first, so that other calls can
+                // end while one is out (the gateway counts a failure only then).
+                advanceTo(now + 1 + c.pick() % 250, true);
+            }
+            if (!outstanding.isEmpty()) {
                 SimLlmClient.Call call = outstanding.get(c.pick() % outstanding.size());
                 complete(call, effective(c.outcome(), c.roll()), c.adviceMillis());
             }
@@ -196,6 +211,7 @@ final class SimWorld {
         Ticket t = inputs.get(index);
         int token = token(t.body());
         model.arrive(t.sessionId(), t.ticketId(), token, now);
+        boolean taken = model.lastArrivalTaken();
         Sub sub = owner(t.sessionId());
         blockedInput = index;
         blockedSince = now;
@@ -218,7 +234,7 @@ final class SimWorld {
         int unsent = model.unsent(s -> owner(s) == sub, outstandingTokens());
         int bound = config.session().maxBacklog() + 1;
         stats.merge("maxUnsent", (long) unsent, Math::max);
-        if (unsent > bound) {
+        if (unsent > bound && taken) {
             record(
                     "backlog",
                     "subtask "
@@ -252,16 +268,19 @@ final class SimWorld {
             return;
         }
         inc("blockedRounds");
-        if (now - blockedSince > config.checkpointTimeoutMillis()) {
+        if (now - blockedSince > config.transactionTimeoutMillis()) {
+            // Checkpoints fail meanwhile (tolerated); past the transaction timeout the broker
+            // aborts the open transaction and the job must fail over (docs/design.md, "Outages").
             record(
                     "blocked-input",
                     "processElement("
                             + inputs.get(input).ticketId()
                             + ") has not returned for "
                             + (now - blockedSince)
-                            + " ms: no checkpoint barrier can pass (timeout "
-                            + config.checkpointTimeoutMillis()
-                            + " ms), the job fails over");
+                            + " ms: no checkpoint barrier can pass, and the open transaction"
+                            + " outlives its timeout ("
+                            + config.transactionTimeoutMillis()
+                            + " ms): the job fails over");
             throw new Abort();
         }
         if (System.currentTimeMillis() - blockedSinceWall > 5_000) {
@@ -425,7 +444,8 @@ final class SimWorld {
                 new CallInfo(
                         call.serial, token, session, messages.get(current).content().length()));
         outstanding.add(call);
-        Violation v = model.call(session, token, call.serial, history);
+        trace("call " + call.serial + " for #c" + token + " (" + session + ")");
+        Violation v = model.call(session, token, call.serial, history, providerUp());
         if (v != null) {
             record(v);
         }
@@ -458,6 +478,7 @@ final class SimWorld {
         call.done = true;
         CallInfo info = calls.get(call.serial);
         model.callEnded(info.session(), info.token(), call.serial, outcome, currentMode());
+        trace("call " + call.serial + " for #c" + info.token() + " ended " + outcome);
         inc("outcome." + outcome);
         switch (outcome) {
             case SUCCESS ->
@@ -720,6 +741,7 @@ final class SimWorld {
     }
 
     private void onDeadLetter(DeadLetter d) {
+        trace("dead letter " + d.reason() + " " + d.ticketId() + ": " + d.detail());
         inc("deadLetters");
         inc("deadLetters." + d.reason());
         Matcher m = CONTENT.matcher(d.payload() == null ? "" : d.payload());
