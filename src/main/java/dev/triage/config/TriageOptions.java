@@ -150,9 +150,11 @@ public final class TriageOptions {
                     .withDescription(
                             "Failed calls per ticket, counted only while the provider is otherwise"
                                     + " healthy (connection errors, timeouts, 5xx with the circuit"
-                                    + " closed), before the ticket goes to the dead-letter topic as"
-                                    + " llm_unavailable. Calls that fail while the circuit is open or"
-                                    + " half-open, probes, retryable 429s and rejections of every"
+                                    + " closed while the endpoint answered another call), before the"
+                                    + " ticket goes to the dead-letter topic as llm_unavailable. Calls"
+                                    + " that fail while the circuit is open or half-open, or while"
+                                    + " nothing else is answered (an outage too sparse for the"
+                                    + " breaker), probes, retryable 429s and rejections of every"
                                     + " request (401/403/404, exhausted quota) do not count: the ticket"
                                     + " waits for the provider. The result's attempts field reports"
                                     + " every call.");

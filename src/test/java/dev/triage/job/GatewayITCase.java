@@ -10,8 +10,10 @@ import dev.triage.tools.OutputVerifier;
 import dev.triage.tools.ProviderProfile;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -102,6 +104,89 @@ class GatewayITCase {
             assertThat(stack.model.rateLimited() / (double) stack.model.requests())
                     .isLessThan(0.01);
         }
+    }
+
+    @Test
+    void anOutageOfTwiceTheCheckpointTimeoutPastTheBacklogStallsCheckpointsButNeverFailsOver(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
+        // Issue 11, defect 4: past the backlog, processElement holds the input and with it the
+        // barrier, so checkpoints time out; with no failure tolerated that was a failover loop.
+        long checkpointTimeoutMs = 2_000;
+        int outageSeconds = 5; // 2.5 checkpoint timeouts
+        int sessions = 40;
+        int tickets = sessions * 2;
+        try (TriageStack stack = TriageStack.start(ProviderProfile.NONE.withLatency(20, 60))) {
+            Configuration settings =
+                    stack.settings(
+                            "job.parallelism: 2",
+                            "session.max-in-flight: 4",
+                            "session.max-backlog: 2",
+                            "llm.retry.initial-backoff: 50ms",
+                            "llm.retry.max-backoff: 500ms");
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.enableCheckpointing(300);
+            env.getCheckpointConfig().setCheckpointTimeout(checkpointTimeoutMs);
+            TriageJob.build(env, settings);
+            JobClient job = env.executeAsync("outage-past-the-backlog-it");
+            FailoverITCase.waitUntilRunning(job);
+            URI rest = cluster.getRestAddress().get();
+
+            stack.model.startOutage(Duration.ofSeconds(outageSeconds));
+            stack.produce(TriageStack.turns(sessions("L", sessions), 1, 2));
+            Thread.sleep(outageSeconds * 1000L + checkpointTimeoutMs);
+            int failedDuring = checkpointCount(rest, job, "failed");
+
+            var read =
+                    stack.kafka.readCommittedTimed(
+                            "triage-results", tickets, Duration.ofMinutes(2));
+            List<String> dead = stack.kafka.readCommitted("triage-dlq", 0, Duration.ofSeconds(1));
+            long restarts = restarts(rest, job);
+            int completedAfter = checkpointCount(rest, job, "completed");
+            job.cancel().get();
+
+            OutputVerifier.Report report = OutputVerifier.verify(read.values(), dead);
+            System.out.printf(
+                    "Outage past the backlog (%d s, checkpoint timeout %d ms): %s; %d checkpoints"
+                            + " failed during it, %d completed in all, %d restarts%n",
+                    outageSeconds,
+                    checkpointTimeoutMs,
+                    report.summary(),
+                    failedDuring,
+                    completedAfter,
+                    restarts);
+            assertThat(failedDuring)
+                    .as("the input stalled past the backlog, so checkpoints timed out")
+                    .isGreaterThan(0);
+            assertThat(restarts).as("failovers").isZero();
+            assertThat(report.ok()).as(report.summary()).isTrue();
+            assertThat(read.values()).hasSize(tickets);
+            assertThat(dead).as("an outage is no reason for a dead letter").isEmpty();
+        }
+    }
+
+    /** The job's failovers so far: its exception history, from the cluster's REST API. */
+    private static long restarts(URI rest, JobClient job) throws Exception {
+        JsonNode history =
+                restGet(rest, "/jobs/" + job.getJobID() + "/exceptions").at("/exceptionHistory");
+        if (!history.has("entries")) {
+            throw new AssertionError("no exception history in the REST answer: " + history);
+        }
+        return history.get("entries").size();
+    }
+
+    private static JsonNode restGet(URI rest, String path) throws Exception {
+        HttpResponse<String> response =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(rest.resolve(path)).build(),
+                                HttpResponse.BodyHandlers.ofString());
+        return Json.MAPPER.readTree(response.body());
+    }
+
+    private static int checkpointCount(URI rest, JobClient job, String which) throws Exception {
+        return restGet(rest, "/jobs/" + job.getJobID() + "/checkpoints")
+                .at("/counts/" + which)
+                .asInt();
     }
 
     @Test
