@@ -111,7 +111,7 @@ final class BenchRun {
         // Enough calls to get the JIT compilers of the pipeline and the simulator past their
         // start, which on two cores otherwise eats into the first seconds of the measurement.
         int warmUp =
-                Math.min(scenario.warmUpTickets(), Math.max(20, scenario.ticketsFor(pipeline) / 4));
+                Math.min(scenario.warmUpTickets(), Math.max(20, scenario.ticketsFor(pipeline) / 2));
         for (Load t : Load.of(SampleTickets.generate(warmUp, Math.max(1, warmUp / 4), 7, "w-"))) {
             producer.send(new ProducerRecord<>(topic, t.sessionId(), t.json()));
         }
