@@ -328,15 +328,7 @@ class GatewayITCase {
 
     /** Completed checkpoints, from the cluster's REST API (as the web UI shows them). */
     private static int completedCheckpoints(URI rest, JobClient job) throws Exception {
-        HttpResponse<String> response =
-                HttpClient.newHttpClient()
-                        .send(
-                                HttpRequest.newBuilder(
-                                                rest.resolve(
-                                                        "/jobs/" + job.getJobID() + "/checkpoints"))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString());
-        return Json.MAPPER.readTree(response.body()).at("/counts/completed").asInt();
+        return checkpointCount(rest, job, "completed");
     }
 
     private static List<String> sessions(String prefix, int n) {
