@@ -518,13 +518,10 @@ final class SimModel {
                     for (Accepted a : b.pending) {
                         if (a.token == token && a.full && a.calls.isEmpty()) {
                             if (!reason.equals("session_backlog_full")) {
-                                return Problem.fatal(
-                                        "outcome",
-                                        "dead letter "
-                                                + reason
-                                                + " for #c"
-                                                + token
-                                                + " that came when its session's queue was full");
+                                return wrongReason(
+                                        reason,
+                                        token,
+                                        "that came when its session's queue was full");
                             }
                             b.pending.remove(a);
                             return null;
@@ -535,13 +532,7 @@ final class SimModel {
                     }
                     if (reused != null) {
                         if (reused.turn < 0 && !reason.equals("duplicate_ticket_id")) {
-                            return Problem.fatal(
-                                    "outcome",
-                                    "dead letter "
-                                            + reason
-                                            + " for #c"
-                                            + token
-                                            + ", an id reused with other content");
+                            return wrongReason(reason, token, "(an id reused with other content)");
                         }
                         // An id reused with other content may get its clear outcome at once.
                         b.pending.remove(reused);
@@ -644,6 +635,10 @@ final class SimModel {
                     }
                     return null;
                 });
+    }
+
+    private static Problem wrongReason(String reason, int token, String why) {
+        return Problem.fatal("outcome", "dead letter " + reason + " for #c" + token + " " + why);
     }
 
     private static String vanished(Accepted head, int next) {
