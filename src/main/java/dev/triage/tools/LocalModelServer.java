@@ -113,6 +113,11 @@ public final class LocalModelServer implements AutoCloseable {
         public Options withRequestListener(Consumer<JsonNode> listener) {
             return new Options(host, port, model, profile, listener, triager);
         }
+
+        /** Listen on {@code h} (an address of this machine, or 0.0.0.0) instead of loopback. */
+        public Options withHost(String h) {
+            return new Options(h, port, model, profile, onRequest, triager);
+        }
     }
 
     /** What answers a ticket: the rule-based model or the embedding model. */
@@ -379,6 +384,17 @@ public final class LocalModelServer implements AutoCloseable {
                 send(ctx, keepAlive, HttpResponseStatus.OK, list.toString());
             } else if (req.method() == HttpMethod.GET && path.equals("/stats")) {
                 send(ctx, keepAlive, HttpResponseStatus.OK, stats().toString());
+            } else if (path.startsWith("/admin/") && !fromLoopback(ctx)) {
+                // Faults on demand are for the machine's own chaos runs, never for the network,
+                // even when the server listens on other interfaces (--host).
+                send(
+                        ctx,
+                        keepAlive,
+                        HttpResponseStatus.FORBIDDEN,
+                        error(
+                                "the admin endpoints answer only on loopback",
+                                "permission_error",
+                                null));
             } else if (req.method() == HttpMethod.POST && path.equals("/admin/outage")) {
                 try {
                     Map<String, List<String>> params = params(req.uri(), Set.of("seconds"));
@@ -895,6 +911,12 @@ public final class LocalModelServer implements AutoCloseable {
                     "'" + name + "' must be a share between 0 and 1, not " + values.get(0));
         }
         return v;
+    }
+
+    private static boolean fromLoopback(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a
+                && a.getAddress() != null
+                && a.getAddress().isLoopbackAddress();
     }
 
     private static void badAdminRequest(

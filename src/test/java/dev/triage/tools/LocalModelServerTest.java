@@ -2,6 +2,7 @@ package dev.triage.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.triage.config.PromptSettings;
 import dev.triage.llm.ChatMessage;
@@ -19,12 +20,16 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -241,6 +246,70 @@ class LocalModelServerTest {
             assertThat(dropping.dropped()).isEqualTo(1);
             assertThat(dropping.requests()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void theAdminEndpointsAnswerOnlyOnLoopbackEvenWhenTheServerListensOnEveryInterface()
+            throws Exception {
+        InetAddress external = nonLoopbackAddress();
+        assumeTrue(external != null, "this machine has no non-loopback IPv4 address");
+        try (LocalModelServer open =
+                LocalModelServer.start(LocalModelServer.Options.onPort(0).withHost("0.0.0.0"))) {
+            for (String path : List.of("/admin/outage?seconds=5", "/admin/faults?seconds=5")) {
+                HttpResponse<String> remote =
+                        http.send(
+                                HttpRequest.newBuilder(
+                                                URI.create(
+                                                        "http://"
+                                                                + external.getHostAddress()
+                                                                + ":"
+                                                                + open.port()
+                                                                + path))
+                                        .POST(HttpRequest.BodyPublishers.noBody())
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
+                assertThat(remote.statusCode()).as(path + " from " + external).isEqualTo(403);
+            }
+            assertThat(open.outageRefused()).isZero();
+            HttpResponse<String> local =
+                    http.send(
+                            HttpRequest.newBuilder(
+                                            URI.create(
+                                                    "http://127.0.0.1:"
+                                                            + open.port()
+                                                            + "/admin/outage?seconds=5"))
+                                    .POST(HttpRequest.BodyPublishers.noBody())
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertThat(local.statusCode()).isEqualTo(200);
+            // The chat API itself still answers on every interface it listens on.
+            HttpResponse<String> health =
+                    http.send(
+                            HttpRequest.newBuilder(
+                                            URI.create(
+                                                    "http://"
+                                                            + external.getHostAddress()
+                                                            + ":"
+                                                            + open.port()
+                                                            + "/health"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+        }
+    }
+
+    private static InetAddress nonLoopbackAddress() throws Exception {
+        for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (!nic.isUp() || nic.isLoopback()) {
+                continue;
+            }
+            for (InetAddress a : Collections.list(nic.getInetAddresses())) {
+                if (a instanceof Inet4Address && !a.isLoopbackAddress()) {
+                    return a;
+                }
+            }
+        }
+        return null;
     }
 
     private TriageAnswer triage(String body, List<Turn> history) throws Exception {
