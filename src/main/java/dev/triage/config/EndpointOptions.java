@@ -43,8 +43,18 @@ public final class EndpointOptions {
     public final ConfigOption<Integer> tokensPerMinute;
     public final ConfigOption<Double> promptPrice;
     public final ConfigOption<Double> completionPrice;
+    public final ConfigOption<Boolean> keyOverPlainHttp;
 
-    EndpointOptions(String prefix, String defaultUrl, String defaultModel, String what) {
+    /**
+     * @param defaultKeyEnv the environment variable the key is read from unless set; empty for the
+     *     fallback, so that pointing it at another host never sends it the primary's key
+     */
+    EndpointOptions(
+            String prefix,
+            String defaultUrl,
+            String defaultModel,
+            String defaultKeyEnv,
+            String what) {
         baseUrl =
                 ConfigOptions.key(prefix + "base-url")
                         .stringType()
@@ -63,12 +73,25 @@ public final class EndpointOptions {
         apiKeyEnv =
                 ConfigOptions.key(prefix + "api-key-env")
                         .stringType()
-                        .defaultValue("OPENAI_API_KEY")
+                        .defaultValue(defaultKeyEnv)
                         .withDescription(
                                 what
                                         + "environment variable (on the TaskManagers) that holds the"
                                         + " API key. The key is never a setting, never logged, and"
-                                        + " never written to a dead letter.");
+                                        + " never written to a dead letter."
+                                        + (defaultKeyEnv.isEmpty()
+                                                ? " Empty by default: the fallback gets no key"
+                                                        + " unless it is given one of its own."
+                                                : ""));
+        keyOverPlainHttp =
+                ConfigOptions.key(prefix + "allow-key-over-plain-http")
+                        .booleanType()
+                        .defaultValue(false)
+                        .withDescription(
+                                what
+                                        + "send the API key over http:// to a host other than"
+                                        + " loopback. Off: such a setting fails at submission (use"
+                                        + " https, or auth NONE for a server without keys).");
         apiKeyFile =
                 ConfigOptions.key(prefix + "api-key-file")
                         .stringType()
@@ -162,6 +185,7 @@ public final class EndpointOptions {
                 requestsPerMinute,
                 tokensPerMinute,
                 promptPrice,
-                completionPrice);
+                completionPrice,
+                keyOverPlainHttp);
     }
 }

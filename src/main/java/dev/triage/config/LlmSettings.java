@@ -57,6 +57,60 @@ public record LlmSettings(
     }
 
     private static LlmSettings from(String name, EndpointOptions o, ReadableConfig conf) {
+        LlmSettings s = fromOptions(name, o, conf);
+        if (s.sendsKeyInClearText() && !conf.get(o.keyOverPlainHttp)) {
+            throw new IllegalArgumentException(
+                    "The "
+                            + name
+                            + " endpoint "
+                            + s.baseUrl()
+                            + " is plain http:// to another host, and "
+                            + o.auth.key()
+                            + " is "
+                            + s.auth()
+                            + ": the API key would cross the network in clear text. Use https://,"
+                            + " set "
+                            + o.auth.key()
+                            + ": NONE for a server without keys, or "
+                            + o.keyOverPlainHttp.key()
+                            + ": true if the network is trusted.");
+        }
+        return s;
+    }
+
+    /**
+     * Whether a key would be sent (auth not NONE, and a key env or file named) over plain HTTP to a
+     * host other than loopback.
+     */
+    public boolean sendsKeyInClearText() {
+        boolean keyNamed =
+                (apiKeyEnv != null && !apiKeyEnv.isBlank())
+                        || (apiKeyFile != null && !apiKeyFile.isBlank());
+        if (auth == Auth.NONE || !keyNamed) {
+            return false;
+        }
+        java.net.URI uri;
+        try {
+            uri = java.net.URI.create(baseUrl.strip());
+        } catch (IllegalArgumentException e) {
+            return false; // the client refuses it with its own message
+        }
+        return "http".equalsIgnoreCase(uri.getScheme()) && !isLoopback(uri.getHost());
+    }
+
+    static boolean isLoopback(String host) {
+        if (host == null) {
+            return false;
+        }
+        String h = host.toLowerCase(java.util.Locale.ROOT);
+        return h.equals("localhost")
+                || h.endsWith(".localhost")
+                || h.equals("[::1]")
+                || h.equals("::1")
+                || h.matches("127(\\.\\d{1,3}){3}");
+    }
+
+    private static LlmSettings fromOptions(String name, EndpointOptions o, ReadableConfig conf) {
         return new LlmSettings(
                 name,
                 conf.get(o.baseUrl),

@@ -101,14 +101,15 @@ public final class TriageOptions {
 
     /** The endpoint every ticket goes to first. */
     public static final EndpointOptions PRIMARY =
-            new EndpointOptions("llm.", "http://localhost:8000/v1", "local-triage", "");
+            new EndpointOptions(
+                    "llm.", "http://localhost:8000/v1", "local-triage", "OPENAI_API_KEY", "");
 
     /**
      * An optional second endpoint: used while the primary's circuit is open, and for a ticket the
      * primary rejects. Off while {@code llm.fallback.base-url} is empty.
      */
     public static final EndpointOptions FALLBACK =
-            new EndpointOptions("llm.fallback.", "", "", "Fallback endpoint: ");
+            new EndpointOptions("llm.fallback.", "", "", "", "Fallback endpoint: ");
 
     public static final ConfigOption<String> LLM_BASE_URL = PRIMARY.baseUrl;
     public static final ConfigOption<String> LLM_MODEL = PRIMARY.model;

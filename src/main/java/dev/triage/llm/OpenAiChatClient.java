@@ -163,7 +163,7 @@ public class OpenAiChatClient implements LlmClient {
                     LlmException.Kind.HTTP_STATUS,
                     status,
                     RetryAdvice.isRetriable(status, body, response::getHeader),
-                    "HTTP " + status + ": " + errorMessage(body),
+                    "HTTP " + status + ": " + redact(errorMessage(body)),
                     truncate(body),
                     RetryAdvice.retryAfterMillis(response::getHeader, java.time.Instant.now()));
         }
@@ -193,12 +193,83 @@ public class OpenAiChatClient implements LlmClient {
         }
     }
 
-    /** The text with every occurrence of the API key replaced. */
+    /**
+     * The text with every occurrence of the API key replaced, also where it is written with JSON
+     * escapes (an escaped slash, a unicode escape of a letter): a 401 that echoes the key that way
+     * would otherwise carry it past a literal replacement, and decoding the JSON later would
+     * restore it.
+     */
     String redact(String text) {
         if (text == null || apiKey == null || apiKey.length() < 4) {
             return text;
         }
-        return text.replace(apiKey, "[redacted]");
+        String literal = text.replace(apiKey, "[redacted]");
+        if (literal.indexOf('\\') < 0) {
+            return literal;
+        }
+        String unescaped = unescapeJson(literal);
+        return unescaped.contains(apiKey) ? unescaped.replace(apiKey, "[redacted]") : literal;
+    }
+
+    /** JSON string escapes undone wherever they appear (lenient: not a parser). */
+    static String unescapeJson(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c != '\\' || i + 1 >= text.length()) {
+                out.append(c);
+                continue;
+            }
+            char n = text.charAt(i + 1);
+            switch (n) {
+                case 'u' -> {
+                    if (isHex(text, i + 2, 4)) {
+                        out.append((char) Integer.parseInt(text.substring(i + 2, i + 6), 16));
+                        i += 5;
+                    } else {
+                        out.append(c);
+                    }
+                }
+                case '/', '\\', '"' -> {
+                    out.append(n);
+                    i++;
+                }
+                case 'n' -> {
+                    out.append('\n');
+                    i++;
+                }
+                case 't' -> {
+                    out.append('\t');
+                    i++;
+                }
+                case 'r' -> {
+                    out.append('\r');
+                    i++;
+                }
+                case 'b' -> {
+                    out.append('\b');
+                    i++;
+                }
+                case 'f' -> {
+                    out.append('\f');
+                    i++;
+                }
+                default -> out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    private static boolean isHex(String s, int from, int n) {
+        if (from + n > s.length()) {
+            return false;
+        }
+        for (int i = from; i < from + n; i++) {
+            if (Character.digit(s.charAt(i), 16) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     LlmException transportFailure(Throwable error) {

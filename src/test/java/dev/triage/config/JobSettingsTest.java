@@ -123,6 +123,65 @@ class JobSettingsTest {
     }
 
     @Test
+    void theFallbackGetsNoKeyUnlessItIsGivenOneOfItsOwn() throws Exception {
+        // Before, llm.fallback.api-key-env defaulted to OPENAI_API_KEY: pointing only the
+        // fallback's
+        // base-url at another host sent it the primary's key.
+        LlmSettings fallback =
+                LlmSettings.fallback(
+                        JobSettings.fromArgs(
+                                new String[] {"llm.fallback.base-url=https://vllm.internal/v1"}));
+        assertThat(fallback.resolveApiKey(Map.of("OPENAI_API_KEY", "sk-primary"))).isNull();
+        LlmSettings own =
+                LlmSettings.fallback(
+                        JobSettings.fromArgs(
+                                new String[] {
+                                    "llm.fallback.base-url=https://other.example/v1",
+                                    "llm.fallback.api-key-env=OTHER_KEY"
+                                }));
+        assertThat(own.resolveApiKey(Map.of("OPENAI_API_KEY", "sk-primary", "OTHER_KEY", "sk-o")))
+                .isEqualTo("sk-o");
+    }
+
+    @Test
+    void aKeyIsNeverSentOverPlainHttpToAnotherHostUnlessASettingSaysSo() throws Exception {
+        for (String[] args :
+                new String[][] {
+                    {"llm.base-url=http://vllm.internal:8000/v1"},
+                    {"llm.base-url=HTTP://10.0.0.7/v1", "llm.auth=API_KEY"},
+                    {
+                        "llm.fallback.base-url=http://other.example/v1",
+                        "llm.fallback.api-key-env=OTHER_KEY"
+                    },
+                }) {
+            assertThatThrownBy(
+                            () -> GatewaySettings.from(JobSettings.fromArgs(args)),
+                            String.join(" ", args))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("clear text")
+                    .hasMessageContaining("allow-key-over-plain-http");
+        }
+        for (String[] args :
+                new String[][] {
+                    {"llm.base-url=http://localhost:8000/v1"},
+                    {"llm.base-url=http://127.0.0.1:8000/v1"},
+                    {"llm.base-url=http://[::1]:8000/v1"},
+                    {"llm.base-url=https://api.openai.com/v1"},
+                    {"llm.base-url=http://vllm.internal:8000/v1", "llm.auth=NONE"},
+                    {"llm.base-url=http://vllm.internal:8000/v1", "llm.api-key-env="},
+                    {
+                        "llm.base-url=http://vllm.internal:8000/v1",
+                        "llm.allow-key-over-plain-http=true"
+                    },
+                    {"llm.fallback.base-url=http://vllm.internal/v1"}, // no key of its own
+                }) {
+            assertThat(GatewaySettings.from(JobSettings.fromArgs(args)).endpoints())
+                    .as(String.join(" ", args))
+                    .isNotEmpty();
+        }
+    }
+
+    @Test
     void fewShotExamplesAreReadAtSubmissionAndShownInThePrompt(
             @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path csv = dir.resolve("shots.csv");

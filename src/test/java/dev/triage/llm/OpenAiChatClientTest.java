@@ -13,6 +13,10 @@ import dev.triage.session.Turn;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,6 +28,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -478,6 +484,67 @@ class OpenAiChatClientTest {
                 LlmException.Kind.HTTP_STATUS,
                 false,
                 "Incorrect API key provided: [redacted]");
+    }
+
+    @Test
+    void aKeyEchoedWithJsonEscapesIsRedactedToo() {
+        // A literal replacement missed these; decoding the error's JSON then restored the key.
+        String key = "sk-live/AbC123xyz";
+        status = 401;
+        for (String echoed :
+                List.of(
+                        "sk-live\\/AbC123xyz",
+                        "\\u0073k-live/AbC123xyz",
+                        "\\u0073k-live\\/\\u0041bC123xyz")) {
+            response =
+                    "{\"error\":{\"message\":\"Incorrect API key provided: "
+                            + echoed
+                            + ".\",\"code\":\"invalid_api_key\"}}";
+            try (var client = client("max_tokens", key)) {
+                Throwable t = catchThrowable(() -> client.complete(messages(), null).join());
+                LlmException e = (LlmException) t.getCause();
+                assertThat(e.getMessage())
+                        .as(echoed)
+                        .contains("Incorrect API key provided: [redacted]")
+                        .doesNotContain("AbC123xyz");
+                assertThat(String.valueOf(e.responseBody())).as(echoed).doesNotContain("C123xyz");
+            }
+        }
+    }
+
+    @Test
+    void withTheShippedLoggingConfigAndTheRootLoggerAtDebugTheKeyIsInNoLogLine(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        // async-http-client and Netty print whole requests, Authorization included, at DEBUG:
+        // flink-conf/log4j.properties pins them to WARN, whatever the root level.
+        String key = "sk-live/Zq9LogSecret";
+        Path log = dir.resolve("taskmanager.log");
+        LoggerContext context = (LoggerContext) LogManager.getContext(false);
+        java.net.URI before = context.getConfigLocation();
+        System.setProperty("log.file", log.toString());
+        try {
+            context.setConfigLocation(Path.of("flink-conf/log4j.properties").toUri());
+            Configurator.setRootLevel(Level.DEBUG);
+            // (dev.triage itself is at INFO in that file: a logger outside it shows the root level)
+            LogManager.getLogger("root.level.probe").debug("the root logger is at DEBUG");
+            try (var client = client("max_tokens", key)) {
+                status = 200;
+                response = completion("{}", "stop");
+                client.complete(messages(), null).join();
+                status = 401;
+                response =
+                        "{\"error\":{\"message\":\"Incorrect API key provided:"
+                                + " \\u0073k-live\\/Zq9LogSecret\"}}";
+                catchThrowable(() -> client.complete(messages(), null).join());
+            }
+        } finally {
+            context.setConfigLocation(before);
+            System.clearProperty("log.file");
+        }
+        String text = Files.readString(log, StandardCharsets.UTF_8);
+        assertThat(text).contains("the root logger is at DEBUG");
+        assertThat(authorization.get()).isEqualTo("Bearer " + key);
+        assertThat(text).doesNotContain("Zq9LogSecret").doesNotContain("Bearer");
     }
 
     private void assertFailure(
