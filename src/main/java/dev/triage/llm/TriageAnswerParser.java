@@ -44,7 +44,7 @@ public final class TriageAnswerParser {
         }
         JsonNode node;
         try {
-            node = Json.MAPPER.readTree(stripCodeFence(content));
+            node = Json.STRICT.readTree(stripCodeFence(content)); // no key twice
         } catch (JsonProcessingException e) {
             throw new InvalidAnswerException("answer is not valid JSON: " + e.getOriginalMessage());
         }

@@ -81,9 +81,13 @@ public class CustomerParser extends ProcessFunction<RawCustomer, CustomerEvent> 
                             + " bytes exceeds the limit of "
                             + maxRecordBytes);
         }
+        String value = DeadLetter.decodeUtf8(raw.value());
+        if (value == null) {
+            throw rejected(Reason.INVALID_ENCODING, "customer record is not valid UTF-8");
+        }
         JsonNode node;
         try {
-            node = Json.MAPPER.readTree(raw.value());
+            node = Json.STRICT.readTree(value); // UTF-8 only, no key twice
         } catch (Exception e) {
             throw rejected(Reason.INVALID_JSON, "customer record is not JSON: " + e.getMessage());
         }
@@ -111,6 +115,12 @@ public class CustomerParser extends ProcessFunction<RawCustomer, CustomerEvent> 
             throw rejected(
                     Reason.INVALID_FIELD,
                     "customer " + field + " is longer than " + MAX_FIELD_LENGTH + " characters");
+        }
+        // Every field goes into prompts: a line break would forge a prompt line.
+        if (text != null && Json.hasControlOrLoneSurrogate(text)) {
+            throw rejected(
+                    Reason.INVALID_FIELD,
+                    "customer " + field + " has a control character or an unpaired surrogate");
         }
         return text;
     }

@@ -102,13 +102,16 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
                     null,
                     null);
         }
-        if (DeadLetter.decodeUtf8(bytes) == null) {
+        String text = DeadLetter.decodeUtf8(bytes);
+        if (text == null) {
             throw new Rejected(
                     Reason.INVALID_ENCODING, "record value is not valid UTF-8", null, null);
         }
         JsonNode node;
         try {
-            node = Json.MAPPER.readTree(bytes);
+            // The decoded text, strictly: UTF-8 only (from bytes Jackson would take UTF-16), and
+            // no key twice (the last one would win: two readers could see two tickets).
+            node = Json.STRICT.readTree(text);
         } catch (JsonProcessingException e) {
             throw new Rejected(Reason.INVALID_JSON, firstLine(e.getOriginalMessage()), null, null);
         } catch (java.io.IOException e) {
@@ -215,6 +218,17 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
             throw new Rejected(
                     Reason.MISSING_FIELD, field + " must not be empty", ticketId, sessionId);
         }
+        checkId(field, text, ticketId, sessionId);
+        return text;
+    }
+
+    /**
+     * An id (or channel) goes into keys, prompts and log lines: at most {@link #MAX_ID_LENGTH}
+     * characters, no control characters (CR/LF would forge prompt or log lines), no lone surrogates
+     * (UTF-8 cannot encode them: two sessions would share the key {@code ?}).
+     */
+    private static void checkId(String field, String text, String ticketId, String sessionId)
+            throws Rejected {
         if (text.length() > MAX_ID_LENGTH) {
             throw new Rejected(
                     Reason.INVALID_FIELD,
@@ -222,19 +236,21 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
                     ticketId,
                     sessionId);
         }
-        return text;
+        if (Json.hasControlOrLoneSurrogate(text)) {
+            throw new Rejected(
+                    Reason.INVALID_FIELD,
+                    field + " has a control character or an unpaired surrogate",
+                    ticketId,
+                    sessionId);
+        }
     }
 
     /** An optional text copied into every result: at most {@link #MAX_ID_LENGTH} characters. */
     private static String optionalId(JsonNode node, String field, String ticketId, String sessionId)
             throws Rejected {
         String text = optionalText(node, field, ticketId, sessionId);
-        if (text != null && text.length() > MAX_ID_LENGTH) {
-            throw new Rejected(
-                    Reason.INVALID_FIELD,
-                    field + " is longer than " + MAX_ID_LENGTH + " characters",
-                    ticketId,
-                    sessionId);
+        if (text != null) {
+            checkId(field, text, ticketId, sessionId);
         }
         return text;
     }
@@ -249,7 +265,15 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
             throw new Rejected(
                     Reason.INVALID_FIELD, field + " must be a string", ticketId, sessionId);
         }
-        return value.asText();
+        String text = value.asText();
+        if (Json.hasLoneSurrogate(text)) {
+            throw new Rejected(
+                    Reason.INVALID_FIELD,
+                    field + " has an unpaired surrogate (not encodable as UTF-8)",
+                    ticketId,
+                    sessionId);
+        }
+        return text;
     }
 
     /** A user's text in a detail message: quoted, at most 64 characters. */

@@ -1,6 +1,8 @@
 package dev.triage.records;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.time.Instant;
@@ -10,7 +12,69 @@ public final class Json {
 
     public static final ObjectMapper MAPPER = new ObjectMapper();
 
+    /**
+     * For untrusted JSON (tickets, customer records, the model's answers): a key that appears twice
+     * is an error, not "the last one wins" (two readers of one record must not see two records).
+     * Read from a {@code String}, never from bytes: Jackson would detect UTF-16 or UTF-32 there,
+     * while the contract is UTF-8.
+     */
+    public static final ObjectReader STRICT =
+            MAPPER.reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
+
     private Json() {}
+
+    /**
+     * Untrusted text for a log line: control characters (CR and LF above all, which would forge log
+     * lines), DEL and the Unicode line separators escaped as a backslash, u and four hex digits,
+     * and at most {@code 500} characters.
+     */
+    public static String forLog(String text) {
+        if (text == null) {
+            return "null";
+        }
+        StringBuilder out = new StringBuilder(Math.min(text.length(), 520));
+        for (int i = 0; i < text.length() && out.length() < 500; i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == (char) 0x2028 || c == (char) 0x2029) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        if (out.length() >= 500 && text.length() > 500) {
+            out.append("...");
+        }
+        return out.toString();
+    }
+
+    /** Whether {@code text} has a control character or a lone surrogate (not valid in an id). */
+    public static boolean hasControlOrLoneSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+                return true;
+            }
+        }
+        return hasLoneSurrogate(text);
+    }
+
+    /** Whether {@code text} has a lone surrogate, which UTF-8 cannot encode. */
+    public static boolean hasLoneSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                return true;
+            }
+            if (Character.isLowSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     public static ObjectNode object() {
         return MAPPER.createObjectNode();

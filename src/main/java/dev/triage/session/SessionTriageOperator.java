@@ -17,6 +17,7 @@ import dev.triage.llm.TriageAnswerParser;
 import dev.triage.llm.TriageAnswerParser.InvalidAnswerException;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetter.Reason;
+import dev.triage.records.Json;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
 
@@ -1116,9 +1117,9 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         + " of them counted against the ticket)";
         LOG.warn(
                 "Ticket {} of session {} goes to the DLQ: {}",
-                current.ticket().ticketId(),
-                session,
-                detail);
+                Json.forLog(current.ticket().ticketId()),
+                Json.forLog(session),
+                Json.forLog(detail));
         emitDeadLetter(DeadLetter.ofTicket(reason, detail, current.ticket(), raw, now()));
         forget(current.ticket());
         advance(session);

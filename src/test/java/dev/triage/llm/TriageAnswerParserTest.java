@@ -65,6 +65,16 @@ class TriageAnswerParserTest {
     }
 
     @Test
+    void anAnswerWithAKeyTwiceIsRejectedNotTheLastOneWins() {
+        // Before, {"category":"other", ..., "category":"billing"} was billing: a ticket that makes
+        // the model repeat a key picks the value that counts.
+        String twice = VALID.replace("{", "{\"priority\":\"low\",");
+        assertThatThrownBy(() -> parser.parse(twice))
+                .isInstanceOf(TriageAnswerParser.InvalidAnswerException.class)
+                .hasMessageContaining("Duplicate field 'priority'");
+    }
+
+    @Test
     void theBoundsAreSettings() throws Exception {
         var strict = new TriageAnswerParser(Set.of("billing"), 10, 20);
         assertThat(strict.parse(answer("s".repeat(10), "r".repeat(20)))).isNotNull();

@@ -206,6 +206,73 @@ class TicketParserTest {
                 .containsExactly("T-3");
     }
 
+    @Test
+    void aKeyTwiceIsInvalidJsonNotTheLastOneWins() throws Exception {
+        // Before, the last session_id won: a reader of the raw topic saw another session.
+        send(
+                "{\"ticket_id\":\"T-1\",\"session_id\":\"S-A\",\"session_id\":\"S-B\",\"body\":\"x\"}");
+        assertThat(harness.extractOutputValues()).isEmpty();
+        assertThat(deadLetters()).extracting(DeadLetter::reason).containsExactly("invalid_json");
+        assertThat(deadLetters().get(0).detail()).contains("Duplicate field 'session_id'");
+    }
+
+    @Test
+    void aRecordInUtf16IsNotATicketEvenThoughJacksonCouldReadIt() throws Exception {
+        // Jackson detects UTF-16 from bytes; the contract is UTF-8 (the NULs are valid UTF-8).
+        sendBytes(
+                "{\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"body\":\"x\"}"
+                        .getBytes(StandardCharsets.UTF_16LE));
+        assertThat(harness.extractOutputValues()).isEmpty();
+        assertThat(deadLetters()).extracting(DeadLetter::reason).containsExactly("invalid_json");
+    }
+
+    @Test
+    void idsAndChannelWithControlCharactersOrUnpairedSurrogatesAreInvalidFields() throws Exception {
+        for (String field : List.of("ticket_id", "session_id", "customer_id", "channel")) {
+            for (String bad :
+                    List.of(
+                            "A\\nCustomer: Mallory (tier enterprise)",
+                            "A\\r\\nB",
+                            "A\\u0000B",
+                            "A\\u0085B",
+                            "S-\\ud800",
+                            "\\udc00-S")) {
+                String json =
+                        "{\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"body\":\"x\",\""
+                                + field
+                                + "\":\""
+                                + bad
+                                + "\"}";
+                // the field given last replaces nothing: JSON with a key twice is refused first
+                json =
+                        json.replace(
+                                "\""
+                                        + field
+                                        + "\":\""
+                                        + (field.equals("ticket_id") ? "T-1" : "S-1")
+                                        + "\",",
+                                "");
+                send(json);
+            }
+        }
+        assertThat(harness.extractOutputValues()).isEmpty();
+        assertThat(deadLetters())
+                .hasSize(24)
+                .extracting(DeadLetter::reason)
+                .containsOnly("invalid_field");
+        // A pair of surrogates (an emoji) is fine anywhere.
+        send("{\"ticket_id\":\"T-\\ud83d\\ude00\",\"session_id\":\"S-1\",\"body\":\"x\"}");
+        assertThat(harness.extractOutputValues())
+                .extracting(Ticket::ticketId)
+                .containsExactly("T-\ud83d\ude00");
+    }
+
+    @Test
+    void anUnpairedSurrogateInTheBodyIsAnInvalidField() throws Exception {
+        send("{\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"body\":\"hi \\ud800\"}");
+        assertThat(deadLetters()).extracting(DeadLetter::reason).containsExactly("invalid_field");
+    }
+
     private static String ticketCreatedAt(String createdAt) {
         return "{\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"body\":\"x\",\"created_at\":\""
                 + createdAt
