@@ -77,6 +77,73 @@ class AttackGatewayTest {
                 .isEqualTo(CircuitBreaker.State.CLOSED);
     }
 
+    // ------------------------------------------------------------------ the evidence rule
+
+    /**
+     * Processing time is the wall clock, which NTP may step back. The endpoint answered at 10.1 s;
+     * the clock steps back 5 s and the provider goes down (one ticket, too sparse for the breaker's
+     * window). Nothing was answered while the call sent at 5 s was out, yet the answer stamped 10.1
+     * s "is later" than its send.
+     */
+    @Test
+    void aClockSteppedBackDoesNotTurnAnEarlierAnswerIntoEvidenceForAFailureInAnOutage() {
+        LlmGateway g = gateway();
+        Route answered = g.route(10_000, 10, false);
+        g.onReply(answered, 10_100, OK, 1);
+
+        Route lone = g.route(5_000, 10, false); // the clock stepped back 5 s
+        Verdict v = g.onFailure(lone, 6_000, TIMEOUT);
+        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(v)
+                .as("no other call was answered while this one was out: the ticket waits")
+                .isEqualTo(Verdict.WAIT);
+    }
+
+    /**
+     * The smallest step back: a reply processed at 1,000 ms, then (a VM pause, a slewing clock, or
+     * a restore's processing time on a machine 1 ms behind within the same gateway) the next call
+     * is routed at 999 ms. The answer came before this call went out, so it is no evidence for its
+     * failure; a counter of answers, not a timestamp, would tell.
+     */
+    @Test
+    void anAnswerThatCameBeforeTheFailedCallWentOutIsNoEvidenceEvenAfterAClockJump() {
+        LlmGateway g = gateway();
+        Route first = g.route(1_000, 10, false);
+        g.onReply(first, 1_000, OK, 1);
+        // A VM pause or a clock slew: the next routing reads an earlier time than the reply.
+        Route second = g.route(999, 10, false);
+        Verdict v = g.onFailure(second, 30_000, TIMEOUT);
+        assertThat(v)
+                .as("the only answer came before this call was sent: the ticket waits")
+                .isEqualTo(Verdict.WAIT);
+    }
+
+    /**
+     * During an outage a proxy or load balancer in front of the provider answers some calls with a
+     * 200 maintenance page (not a chat completion) and others with 503. design.md: the evidence
+     * that the provider is up is "a reply, or a 4xx about one request"; a body that is not a chat
+     * completion is neither, yet it makes the 503 of another ticket count against it.
+     */
+    @Test
+    void aMaintenancePageServedWith200IsNoEvidenceThatTheProviderIsUp() {
+        LlmGateway g = gateway();
+        Route ticket = g.route(0, 10, false);
+        Route other = g.route(0, 10, false);
+        LlmException page =
+                new LlmException(
+                        LlmException.Kind.INVALID_RESPONSE,
+                        200,
+                        false,
+                        "response is not a chat completion: Unexpected character ('<')",
+                        "<html>Down for maintenance</html>");
+        g.onFailure(other, 50, page);
+        Verdict v = g.onFailure(ticket, 100, HTTP_503);
+        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(v)
+                .as("the only 'answer' meanwhile was a maintenance page: not evidence")
+                .isEqualTo(Verdict.WAIT);
+    }
+
     // ------------------------------------------------------------------ fixtures
 
     private static LlmGateway gateway() {
