@@ -285,6 +285,100 @@ class AttackTest extends SessionOperatorTestBase {
                 .isEmpty();
     }
 
+    @Test
+    void aTicketTheHealthyProviderKeepsFailingIsDeadLetteredWithOneCallInFlightPerSubtask()
+            throws Exception {
+        // session.max-in-flight 1: no other call can ever be on the wire while the poison
+        // ticket's call is, so "the endpoint answered another call while it was out" never holds.
+        harness = open(settings(1), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        String poison = "the provider fails this one";
+        harness.processElement(record(ticket("S-P", "T-P", poison)));
+        int poisonCalls = 0;
+        int others = 0;
+        while (deadLetters().isEmpty() && poisonCalls < 30) {
+            FakeLlmClient.Call call = lastCallFor(llm, poison);
+            poisonCalls++;
+            harness.setProcessingTime(harness.getProcessingTime() + 5);
+            call.fail(500, true);
+            runReadyMails();
+            // Two other sessions' tickets go out and are answered before the poison's retry:
+            // the provider is healthy (1 failure in 3 calls, the circuit stays closed).
+            for (int i = 0; i < 2; i++) {
+                String fine = "fine, number " + ++others + ".";
+                harness.processElement(record(ticket("S-x" + others, "T-x" + others, fine)));
+                runMailsUntil(() -> lastCallFor(llm, fine) != null);
+                harness.setProcessingTime(harness.getProcessingTime() + 1);
+                lastCallFor(llm, fine).answer(answer("other", "ok"));
+                runReadyMails();
+            }
+            int before =
+                    (int)
+                            llm.calls.stream()
+                                    .filter(c -> c.lastUserMessage().contains(poison))
+                                    .count();
+            runMailsUntil(
+                    () ->
+                            !deadLetters().isEmpty()
+                                    || llm.calls.stream()
+                                                    .filter(
+                                                            c ->
+                                                                    c.lastUserMessage()
+                                                                            .contains(poison))
+                                                    .count()
+                                            > before);
+        }
+        assertThat(harness.extractOutputValues()).hasSize(others);
+        assertThat(deadLetters())
+                .as(
+                        "max-attempts 3, the provider answering every other ticket: T-P"
+                                + " dead-lettered; %s calls of it made instead",
+                        poisonCalls)
+                .extracting(DeadLetter::ticketId, DeadLetter::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("T-P", "llm_unavailable"));
+    }
+
+    @Test
+    void aFlappingProviderNeverDeadLettersATicketOfAQuietSubtask() throws Exception {
+        // Three attempts, a circuit that opens after 4 of 8 calls failed (see gateway(...)). A
+        // quiet subtask: one ticket now and then. The provider flaps: up for a moment (another
+        // session's ticket is answered), then down for 30 s, in which the call of T-1 that went
+        // out while it was up times out. Every failure of T-1 is an outage's.
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        String flapped = "my ticket, sent each time just before the provider went down";
+        harness.processElement(record(ticket("S-1", "T-1", flapped)));
+        for (int k = 1; k <= 3 && deadLetters().isEmpty(); k++) {
+            FakeLlmClient.Call out = lastCallFor(llm, flapped);
+            String other = "other ticket " + k;
+            harness.processElement(record(ticket("S-y" + k, "T-y" + k, other)));
+            harness.setProcessingTime(harness.getProcessingTime() + 1);
+            lastCallFor(llm, other).answer(answer("other", "ok")); // up, for a moment
+            runReadyMails();
+            harness.setProcessingTime(harness.getProcessingTime() + 30_000); // down
+            timeOut(out);
+            runReadyMails();
+            int calls = llm.calls.size();
+            // Back up: the retry goes out (and is on the wire when the provider flaps again).
+            runMailsUntil(() -> llm.calls.size() > calls || !deadLetters().isEmpty());
+        }
+        assertThat(harness.extractOutputValues()).hasSize(3);
+        assertThat(deadLetters())
+                .as("no dead letter caused by an outage (issue 11, design.md 'Outages')")
+                .extracting(DeadLetter::detail)
+                .isEmpty();
+    }
+
+    private static void timeOut(FakeLlmClient.Call call) {
+        if (call.settled().compareAndSet(false, true)) {
+            call.clientInFlight().decrementAndGet();
+            call.future()
+                    .completeExceptionally(
+                            new LlmException(
+                                    LlmException.Kind.TIMEOUT, 0, true, "request timed out", null));
+        }
+    }
+
     // ------------------------------------------------------------------ the 0.1 migration
 
     @Test
