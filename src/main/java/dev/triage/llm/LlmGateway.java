@@ -22,13 +22,36 @@ public final class LlmGateway implements AutoCloseable {
 
     /**
      * Where the next call goes: an endpoint now, or nowhere for {@code waitMillis}. {@code probe}:
-     * the call is the probe of a half-open circuit; hand it back with the outcome. {@code sentAt}:
-     * when the call was routed (it goes out at once).
+     * the call is the probe of a half-open circuit; hand it back with the outcome. {@code
+     * answersAtSend}: how many answers the endpoint had given when the call was routed (it goes out
+     * at once); {@code evidenceFrom}: the count a failure must be beyond to use up one of the
+     * ticket's chances, by default {@code answersAtSend} (see {@link #since}).
      */
     public record Route(
-            int endpoint, long waitMillis, boolean probe, long generation, long sentAt) {
+            int endpoint,
+            long waitMillis,
+            boolean probe,
+            long generation,
+            long answersAtSend,
+            long evidenceFrom) {
         public boolean go() {
             return endpoint >= 0;
+        }
+
+        /**
+         * The same call, judged on the answers since an earlier count: that of the ticket's
+         * previous call to the same endpoint, so that answers to other calls while the ticket
+         * waited for its retry count as evidence too (with one call in flight at a time, nothing
+         * else can be answered while the call itself is out).
+         */
+        public Route since(long answers) {
+            return new Route(
+                    endpoint,
+                    waitMillis,
+                    probe,
+                    generation,
+                    answersAtSend,
+                    Math.min(evidenceFrom, answers));
         }
     }
 
@@ -58,8 +81,11 @@ public final class LlmGateway implements AutoCloseable {
         final ProviderRateLimiter limiter;
         long lastLoudLog = Long.MIN_VALUE;
 
-        /** When the endpoint last answered a request (a reply, or a 4xx about that request). */
-        long lastAnsweredAt = Long.MIN_VALUE;
+        /**
+         * Answers the endpoint gave (a reply, or a 4xx about one request): a count, not a time, so
+         * that a wall clock stepped back cannot make an old answer look new.
+         */
+        long answers;
 
         Endpoint(LlmSettings s, LlmClient c, CircuitBreaker b, ProviderRateLimiter l) {
             settings = s;
@@ -151,12 +177,12 @@ public final class LlmGateway implements AutoCloseable {
             }
             long budgetWait = e.limiter == null ? 0 : e.limiter.tryAcquire(now, tokens);
             if (budgetWait > 0) {
-                return new Route(-1, budgetWait, false, 0, now);
+                return new Route(-1, budgetWait, false, 0, e.answers, e.answers);
             }
             long generation = e.breaker.generation();
-            return new Route(i, 0, e.breaker.onSend(), generation, now);
+            return new Route(i, 0, e.breaker.onSend(), generation, e.answers, e.answers);
         }
-        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait, false, 0, now);
+        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait, false, 0, 0, 0);
     }
 
     public LlmClient client(int endpoint) {
@@ -203,7 +229,7 @@ public final class LlmGateway implements AutoCloseable {
     /** The endpoint answered. {@code inFlight} counts this call. */
     public void onReply(Route sent, long now, LlmReply reply, int inFlight) {
         Endpoint e = endpoints.get(sent.endpoint());
-        e.lastAnsweredAt = Math.max(e.lastAnsweredAt, now);
+        e.answers++;
         closedIfOpen(e, now, sent);
         if (ramp < maxInFlight) {
             ramp++;
@@ -224,13 +250,14 @@ public final class LlmGateway implements AutoCloseable {
         boolean probe = sent.probe();
         Endpoint e = endpoints.get(endpoint);
         // Counts only if the circuit has been closed since the call went out (same generation), and
-        // the endpoint answered another request while this one was out: it was up, so the failure
-        // is about this call. A sparse outage (too few calls for the breaker to judge) never
-        // shows such evidence, and so never uses up a ticket's chances.
+        // the endpoint answered another request since (since the ticket's previous call, see
+        // Route.since): it was up, so the failure is about this call. A sparse outage (too few
+        // calls for the breaker to judge) shows no such evidence, and so never uses up a ticket's
+        // chances.
         boolean closedSinceSend =
                 e.breaker.state() == CircuitBreaker.State.CLOSED
                         && e.breaker.generation() == sent.generation();
-        boolean answeredMeanwhile = e.lastAnsweredAt > sent.sentAt();
+        boolean answeredMeanwhile = e.answers > sent.evidenceFrom();
         if (failure.status() == 429 && failure.retriable()) {
             closedIfOpen(e, now, sent); // it answers: up, but busy
             if (e.limiter != null) {
@@ -290,12 +317,13 @@ public final class LlmGateway implements AutoCloseable {
                 }
                 return Verdict.WAIT;
             }
-            e.lastAnsweredAt = Math.max(e.lastAnsweredAt, now);
+            e.answers++;
             closedIfOpen(e, now, sent); // it answers: up, but it rejects this request
             return Verdict.REJECTED;
         }
-        e.lastAnsweredAt = Math.max(e.lastAnsweredAt, now);
-        closedIfOpen(e, now, sent); // a 200 that is not a chat completion: up, but broken
+        // A 200 that is not a chat completion: maybe a proxy's maintenance page, so no evidence
+        // that the provider is up (the breaker still takes it as an answer).
+        closedIfOpen(e, now, sent);
         return Verdict.REJECTED;
     }
 

@@ -163,6 +163,14 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     /** The unusable answer a repair attempt shows the model, and what is wrong with it. */
     private record Repair(String ticketId, String answer, String problem) {}
 
+    /**
+     * Per session whose current ticket was sent: the endpoint and its answer count when that call
+     * went out. The ticket's next failure on the same endpoint counts only if the endpoint answered
+     * something since (LlmGateway.Route#since). In memory only: after a restore the window starts
+     * at the next call, which only makes the gateway more careful.
+     */
+    private transient Map<String, long[]> previousCall;
+
     private transient Counter rateLimitWaits;
     private transient Counter llmSucceeded;
     private transient Counter llmRateLimited;
@@ -310,6 +318,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                 getInternalTimerService("session-expiry", VoidNamespaceSerializer.INSTANCE, this);
         fallbackOnly = new HashSet<>();
         repairs = new HashMap<>();
+        previousCall = new HashMap<>();
         registerMetrics();
         if (restoredLayout < 2) {
             migrateLayout1();
@@ -828,16 +837,23 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                                 repair.answer() == null ? "(no answer)" : repair.answer()));
                 messages.add(ChatMessage.user(PromptBuilder.repairRequest(repair.problem())));
             }
-            var route =
+            var routed =
                     gateway.route(
                             now(),
                             TokenEstimate.requestTokens(
                                     messages, gatewaySettings.maxOutputTokens()),
                             fallbackOnly.contains(session));
-            if (!route.go()) {
+            if (!routed.go()) {
                 rateLimitWaits.inc();
-                return Math.max(1, route.waitMillis());
+                return Math.max(1, routed.waitMillis());
             }
+            long[] previous =
+                    previousCall.put(
+                            session, new long[] {routed.endpoint(), routed.answersAtSend()});
+            var route =
+                    previous != null && previous[0] == routed.endpoint()
+                            ? routed.since(previous[1])
+                            : routed;
             PendingTicket sent = current.sent(now());
             inFlightState.update(sent);
             callsInFlight++;
@@ -1138,6 +1154,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         inFlightState.clear();
         fallbackOnly.remove(session);
         repairs.remove(session);
+        previousCall.remove(session);
         WaitingQueue queue = queueState.value();
         if (queue == null || queue.isEmpty()) {
             queueState.clear();

@@ -68,7 +68,7 @@ class LlmGatewayTest {
     /** A call sent now, or a straggler of an earlier circuit generation when none may go. */
     private static Route sent(LlmGateway g, long now) {
         Route r = g.route(now, 1, false);
-        return r.go() ? r : new Route(0, 0, false, -1, 0);
+        return r.go() ? r : new Route(0, 0, false, -1, 0, 0);
     }
 
     private static LlmSettings endpoint(String name, int rpm) {
@@ -168,7 +168,7 @@ class LlmGatewayTest {
     }
 
     @Test
-    void aFailureCountsOnlyIfTheEndpointAnsweredAnotherCallWhileItWasOut() {
+    void aFailureCountsOnlyIfTheEndpointAnsweredAnotherCallSinceItWentOut() {
         // The simulation's seed 9: one ticket, an outage too sparse for the breaker to see (window
         // 4, one call at a time). Nothing else is answered while its calls are out, so from its
         // failures alone an outage and a ticket the provider cannot answer look the same: wait.
@@ -177,11 +177,10 @@ class LlmGatewayTest {
         Route lone = sent(g, 20);
         assertThat(g.onFailure(lone, 30, TIMEOUT)).isEqualTo(Verdict.WAIT);
         assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
-        // An answer in the same millisecond the call went out is no evidence either.
+        // Answers before the call went out are no evidence, whatever the clock says.
         answered(g, 35);
-        Route same = sent(g, 40);
-        g.onReply(sent(g, 40), 40, OK, 2);
-        assertThat(g.onFailure(same, 50, HTTP_503)).isEqualTo(Verdict.WAIT);
+        Route after = sent(g, 40);
+        assertThat(g.onFailure(after, 50, HTTP_503)).isEqualTo(Verdict.WAIT);
         // An answer while it was out is: the provider was up, the failure is about this call.
         answered(g, 55);
         Route shown = sent(g, 60);
@@ -192,6 +191,17 @@ class LlmGatewayTest {
         Route afterRejection = sent(g, 80);
         assertThat(g.onFailure(sent(g, 80), 81, BAD_REQUEST)).isEqualTo(Verdict.REJECTED);
         assertThat(g.onFailure(afterRejection, 90, TIMEOUT)).isEqualTo(Verdict.COUNTS);
+        // With one call at a time, answers to others while the ticket waited for its retry count:
+        // the operator judges the retry from the answer count at the ticket's previous call.
+        answered(g, 95);
+        Route previous = sent(g, 100);
+        g.onFailure(previous, 101, TIMEOUT);
+        answered(g, 110); // other sessions, during the backoff
+        Route retry = sent(g, 120);
+        assertThat(g.onFailure(retry, 130, TIMEOUT)).isEqualTo(Verdict.WAIT);
+        answered(g, 135); // (keeps the breaker's window of 4 from opening)
+        Route judged = sent(g, 140).since(previous.answersAtSend());
+        assertThat(g.onFailure(judged, 150, TIMEOUT)).isEqualTo(Verdict.COUNTS);
     }
 
     @Test

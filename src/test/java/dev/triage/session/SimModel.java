@@ -56,10 +56,14 @@ final class SimModel {
         boolean full; // arrived when its session's queue was at session.max-queued-per-session
         final List<Integer> calls = new ArrayList<>();
         int counted; // transient failures while the provider had its chances
-        // ... and failures of calls during which the provider was up at some point (sent before
-        // an outage began, failed in it): the operator cannot tell those from counted ones
+        // ... and failures of calls for which the provider was up at some point between the
+        // ticket's previous call going out and this one's end (an answer to another call then is
+        // the operator's evidence; an outage may have begun after it): the operator cannot tell
+        // those from counted ones
         int countable;
-        final Set<Integer> sentWhileUp = new java.util.HashSet<>();
+        final Set<Integer> windowUp = new java.util.HashSet<>();
+        final Set<Integer> open = new java.util.HashSet<>(); // its calls not ended yet
+        boolean upSinceLastSend;
         long chanceMillis; // time since the first call while the provider was up
         Outcome last;
 
@@ -81,7 +85,9 @@ final class SimModel {
             a.calls.addAll(calls);
             a.counted = counted;
             a.countable = countable;
-            a.sentWhileUp.addAll(sentWhileUp);
+            a.windowUp.addAll(windowUp);
+            a.open.addAll(open);
+            a.upSinceLastSend = upSinceLastSend;
             a.chanceMillis = chanceMillis;
             a.last = last;
             return a;
@@ -345,9 +351,11 @@ final class SimModel {
                                         + owes(head));
                     }
                     head.calls.add(serial);
-                    if (providerUp) {
-                        head.sentWhileUp.add(serial);
+                    head.open.add(serial);
+                    if (providerUp || head.upSinceLastSend) {
+                        head.windowUp.add(serial);
                     }
+                    head.upSinceLastSend = providerUp;
                     List<Integer> expected = expectedHistory(b.answers, turns, maxChars);
                     if (!expected.equals(history)) {
                         return Problem.soft(
@@ -392,9 +400,10 @@ final class SimModel {
     void callEnded(String session, int token, int serial, Outcome outcome, Mode mode) {
         for (Branch b : branches(session)) {
             for (Accepted a : b.pending) {
-                if (a.token == token && a.calls.contains(serial)) {
+                if (a.token == token && a.open.contains(serial)) {
                     a.last = outcome;
                     a.ended.add(serial);
+                    a.open.remove(serial);
                     boolean transientFailure =
                             outcome == Outcome.SERVER_ERROR
                                     || outcome == Outcome.TIMEOUT
@@ -403,8 +412,7 @@ final class SimModel {
                     if ((transientFailure && mode != Mode.OUTAGE) || outcome == Outcome.BAD_JSON) {
                         a.counted++;
                     }
-                    if ((transientFailure
-                                    && (mode != Mode.OUTAGE || a.sentWhileUp.contains(serial)))
+                    if ((transientFailure && (mode != Mode.OUTAGE || a.windowUp.contains(serial)))
                             || outcome == Outcome.BAD_JSON) {
                         a.countable++;
                     }
@@ -423,6 +431,8 @@ final class SimModel {
                 for (Accepted a : b.pending) {
                     if (!a.calls.isEmpty()) {
                         a.chanceMillis += millis;
+                        a.upSinceLastSend = true;
+                        a.windowUp.addAll(a.open);
                     }
                 }
             }
