@@ -255,47 +255,26 @@ class LocalModelServerTest {
         assumeTrue(external != null, "this machine has no non-loopback IPv4 address");
         try (LocalModelServer open =
                 LocalModelServer.start(LocalModelServer.Options.onPort(0).withHost("0.0.0.0"))) {
+            String remote = "http://" + external.getHostAddress() + ":" + open.port();
             for (String path : List.of("/admin/outage?seconds=5", "/admin/faults?seconds=5")) {
-                HttpResponse<String> remote =
-                        http.send(
-                                HttpRequest.newBuilder(
-                                                URI.create(
-                                                        "http://"
-                                                                + external.getHostAddress()
-                                                                + ":"
-                                                                + open.port()
-                                                                + path))
-                                        .POST(HttpRequest.BodyPublishers.noBody())
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString());
-                assertThat(remote.statusCode()).as(path + " from " + external).isEqualTo(403);
+                assertThat(call(remote + path, true).statusCode())
+                        .as(path + " from " + external)
+                        .isEqualTo(403);
             }
             assertThat(open.outageRefused()).isZero();
-            HttpResponse<String> local =
-                    http.send(
-                            HttpRequest.newBuilder(
-                                            URI.create(
-                                                    "http://127.0.0.1:"
-                                                            + open.port()
-                                                            + "/admin/outage?seconds=5"))
-                                    .POST(HttpRequest.BodyPublishers.noBody())
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString());
-            assertThat(local.statusCode()).isEqualTo(200);
+            String local = "http://127.0.0.1:" + open.port();
+            assertThat(call(local + "/admin/outage?seconds=5", true).statusCode()).isEqualTo(200);
             // The chat API itself still answers on every interface it listens on.
-            HttpResponse<String> health =
-                    http.send(
-                            HttpRequest.newBuilder(
-                                            URI.create(
-                                                    "http://"
-                                                            + external.getHostAddress()
-                                                            + ":"
-                                                            + open.port()
-                                                            + "/health"))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString());
-            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(call(remote + "/health", false).statusCode()).isEqualTo(200);
         }
+    }
+
+    private HttpResponse<String> call(String url, boolean post) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
+        if (post) {
+            b.POST(HttpRequest.BodyPublishers.noBody());
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static InetAddress nonLoopbackAddress() throws Exception {
