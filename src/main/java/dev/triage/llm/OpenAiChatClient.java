@@ -7,9 +7,12 @@ import dev.triage.records.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.asynchttpclient.AsyncCompletionHandlerBase;
 import org.asynchttpclient.AsyncHttpClient;
 import org.asynchttpclient.DefaultAsyncHttpClientConfig;
 import org.asynchttpclient.Dsl;
+import org.asynchttpclient.HttpResponseBodyPart;
+import org.asynchttpclient.HttpResponseStatus;
 import org.asynchttpclient.Response;
 
 import java.io.IOException;
@@ -30,6 +33,14 @@ import java.util.concurrent.TimeoutException;
 public class OpenAiChatClient implements LlmClient {
 
     private static final int MAX_ERROR_BODY = 2000;
+
+    /**
+     * The most bytes of a response body read: a chat completion of this job is a few KiB (the
+     * answer is capped by llm.max-output-tokens), and a hostile or broken endpoint must not be able
+     * to fill the TaskManager's heap with one answer. Counted as the body streams in.
+     */
+    static final int MAX_RESPONSE_BYTES = 1 << 20;
+
     static final Duration POOLED_IDLE_TIMEOUT = Duration.ofSeconds(4);
     static final Duration CONNECTION_TTL = Duration.ofMinutes(5);
 
@@ -37,8 +48,14 @@ public class OpenAiChatClient implements LlmClient {
     private final String url;
     private final String apiKey;
     private final AsyncHttpClient http;
+    private final long maxResponseBytes;
 
     public OpenAiChatClient(LlmSettings settings, String apiKey) {
+        this(settings, apiKey, MAX_RESPONSE_BYTES);
+    }
+
+    OpenAiChatClient(LlmSettings settings, String apiKey, long maxResponseBytes) {
+        this.maxResponseBytes = maxResponseBytes;
         this.settings = settings;
         String base = settings.baseUrl().replaceAll("/+$", "") + "/chat/completions";
         this.url =
@@ -106,10 +123,22 @@ public class OpenAiChatClient implements LlmClient {
                 case NONE -> {}
             }
         }
-        return request.execute()
+        CappedBody capped = new CappedBody(maxResponseBytes);
+        return request.execute(capped)
                 .toCompletableFuture()
                 .handle(
                         (response, error) -> {
+                            if (capped.exceeded) {
+                                throw new CompletionException(
+                                        new LlmException(
+                                                LlmException.Kind.INVALID_RESPONSE,
+                                                capped.status,
+                                                false,
+                                                "response body longer than "
+                                                        + maxResponseBytes
+                                                        + " bytes: not read further",
+                                                null));
+                            }
                             if (error != null) {
                                 throw new CompletionException(transportFailure(error));
                             }
@@ -119,6 +148,51 @@ public class OpenAiChatClient implements LlmClient {
                                 throw new CompletionException(e);
                             }
                         });
+    }
+
+    /** Collects the response like the default handler, and stops reading past {@code max} bytes. */
+    static final class CappedBody extends AsyncCompletionHandlerBase {
+        private final long max;
+        private long read;
+        volatile boolean exceeded;
+        volatile int status;
+
+        CappedBody(long max) {
+            this.max = max;
+        }
+
+        @Override
+        public State onStatusReceived(HttpResponseStatus s) throws Exception {
+            status = s.getStatusCode();
+            return super.onStatusReceived(s);
+        }
+
+        @Override
+        public State onHeadersReceived(io.netty.handler.codec.http.HttpHeaders headers)
+                throws Exception {
+            String length = headers.get("Content-Length");
+            if (length != null) {
+                try {
+                    if (Long.parseLong(length.strip()) > max) {
+                        exceeded = true;
+                        return State.ABORT;
+                    }
+                } catch (NumberFormatException e) {
+                    // a bad length: the count below still holds
+                }
+            }
+            return super.onHeadersReceived(headers);
+        }
+
+        @Override
+        public State onBodyPartReceived(HttpResponseBodyPart part) throws Exception {
+            read += part.length();
+            if (read > max) {
+                exceeded = true;
+                return State.ABORT;
+            }
+            return super.onBodyPartReceived(part);
+        }
     }
 
     String requestBody(List<ChatMessage> messages, JsonNode answerSchema) {

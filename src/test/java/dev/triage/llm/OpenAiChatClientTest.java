@@ -487,6 +487,40 @@ class OpenAiChatClientTest {
     }
 
     @Test
+    void aResponseBodyBeyondTheCapIsNotReadAndIsAnUnusableAnswer() throws Exception {
+        // Before, the body was buffered whole: a hostile or broken endpoint could fill the heap.
+        OpenAiChatClient client =
+                new OpenAiChatClient(
+                        settings(
+                                "http://127.0.0.1:" + server.getAddress().getPort() + "/v1/",
+                                Auth.NONE,
+                                "",
+                                StructuredOutput.JSON_SCHEMA,
+                                "max_tokens",
+                                Duration.ofSeconds(5)),
+                        null,
+                        64 * 1024);
+        try (client) {
+            for (String big :
+                    List.of(
+                            completion("x".repeat(200_000), "stop"), // Content-Length too large
+                            completion("y".repeat(65_500), "stop"))) { // just past the cap
+                response = big;
+                long start = System.nanoTime();
+                Throwable t = catchThrowable(() -> client.complete(messages(), null).join());
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                assertThat(t).isInstanceOf(CompletionException.class);
+                LlmException e = (LlmException) t.getCause();
+                assertThat(e.kind()).isEqualTo(LlmException.Kind.INVALID_RESPONSE);
+                assertThat(e.getMessage()).contains("longer than 65536 bytes");
+                assertThat(millis).as("no wait for the request timeout").isLessThan(4_000);
+            }
+            response = completion("{}", "stop"); // the client still works
+            assertThat(client.complete(messages(), null).join().content()).isEqualTo("{}");
+        }
+    }
+
+    @Test
     void aKeyEchoedWithJsonEscapesIsRedactedToo() {
         // A literal replacement missed these; decoding the error's JSON then restored the key.
         String key = "sk-live/AbC123xyz";
