@@ -314,22 +314,9 @@ final class SimModel {
                 session,
                 b -> {
                     Accepted head = b.pending.peekFirst();
-                    if (head != null && head.token != token && head.calls.isEmpty()) {
-                        if (head.reuse) {
-                            return Problem.fatal("reused-id", vanished(head, token));
-                        }
-                        if (head.resent) {
-                            return Problem.fatal("resent-dead-letter", vanished(head, token));
-                        }
-                        if (head.full) {
-                            return Problem.fatal(
-                                    "session-full",
-                                    head.ticketId
-                                            + " #c"
-                                            + head.token
-                                            + " came when its session's queue was full and got no"
-                                            + " session_backlog_full dead letter");
-                        }
+                    Problem skipped = skippedHead(head, token);
+                    if (skipped != null) {
+                        return skipped;
                     }
                     if (head == null || head.token != token) {
                         if (b.answered.contains(token)) {
@@ -446,22 +433,9 @@ final class SimModel {
                 session,
                 b -> {
                     Accepted head = b.pending.peekFirst();
-                    if (head != null && head.token != token && head.calls.isEmpty()) {
-                        if (head.reuse) {
-                            return Problem.fatal("reused-id", vanished(head, token));
-                        }
-                        if (head.resent) {
-                            return Problem.fatal("resent-dead-letter", vanished(head, token));
-                        }
-                        if (head.full) {
-                            return Problem.fatal(
-                                    "session-full",
-                                    head.ticketId
-                                            + " #c"
-                                            + head.token
-                                            + " came when its session's queue was full and got no"
-                                            + " session_backlog_full dead letter");
-                        }
+                    Problem skipped = skippedHead(head, token);
+                    if (skipped != null) {
+                        return skipped;
                     }
                     if (head == null || head.token != token) {
                         return Problem.fatal(
@@ -549,22 +523,9 @@ final class SimModel {
                         setStatus(b, reused, Status.DEAD);
                         return null;
                     }
-                    if (head != null && head.token != token && head.calls.isEmpty()) {
-                        if (head.reuse) {
-                            return Problem.fatal("reused-id", vanished(head, token));
-                        }
-                        if (head.resent) {
-                            return Problem.fatal("resent-dead-letter", vanished(head, token));
-                        }
-                        if (head.full) {
-                            return Problem.fatal(
-                                    "session-full",
-                                    head.ticketId
-                                            + " #c"
-                                            + head.token
-                                            + " came when its session's queue was full and got no"
-                                            + " session_backlog_full dead letter");
-                        }
+                    Problem skipped = skippedHead(head, token);
+                    if (skipped != null) {
+                        return skipped;
                     }
                     if (head == null || head.token != token) {
                         return Problem.fatal(
@@ -645,6 +606,32 @@ final class SimModel {
                     }
                     return null;
                 });
+    }
+
+    /**
+     * The session's oldest open ticket, owed an outcome at arrival (a reused id, a re-sent dead
+     * letter, a full queue), got none while the session went on with {@code token}; else null.
+     */
+    private static Problem skippedHead(Accepted head, int token) {
+        if (head == null || head.token == token || !head.calls.isEmpty()) {
+            return null;
+        }
+        if (head.reuse) {
+            return Problem.fatal("reused-id", vanished(head, token));
+        }
+        if (head.resent) {
+            return Problem.fatal("resent-dead-letter", vanished(head, token));
+        }
+        if (head.full) {
+            return Problem.fatal(
+                    "session-full",
+                    head.ticketId
+                            + " #c"
+                            + head.token
+                            + " came when its session's queue was full and got no"
+                            + " session_backlog_full dead letter");
+        }
+        return null;
     }
 
     private static Problem wrongReason(String reason, int token, String why) {
