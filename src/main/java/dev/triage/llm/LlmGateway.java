@@ -25,7 +25,9 @@ public final class LlmGateway implements AutoCloseable {
      * the call is the probe of a half-open circuit; hand it back with the outcome. {@code
      * answersAtSend}: how many answers the endpoint had given when the call was routed (it goes out
      * at once); {@code evidenceFrom}: the count a failure must be beyond to use up one of the
-     * ticket's chances, by default {@code answersAtSend} (see {@link #since}).
+     * ticket's chances, by default {@code answersAtSend} (see {@link #since}); {@code caller}: who
+     * made the call (a session's hash, see {@link #by}), so that a ticket's own failures are not
+     * taken as the endpoint's failure rate.
      */
     public record Route(
             int endpoint,
@@ -33,7 +35,8 @@ public final class LlmGateway implements AutoCloseable {
             boolean probe,
             long generation,
             long answersAtSend,
-            long evidenceFrom) {
+            long evidenceFrom,
+            int caller) {
         public boolean go() {
             return endpoint >= 0;
         }
@@ -51,7 +54,14 @@ public final class LlmGateway implements AutoCloseable {
                     probe,
                     generation,
                     answersAtSend,
-                    Math.min(evidenceFrom, answers));
+                    Math.min(evidenceFrom, answers),
+                    caller);
+        }
+
+        /** The same call, made for {@code caller} (a session's hash). */
+        public Route by(int caller) {
+            return new Route(
+                    endpoint, waitMillis, probe, generation, answersAtSend, evidenceFrom, caller);
         }
     }
 
@@ -79,6 +89,7 @@ public final class LlmGateway implements AutoCloseable {
         final LlmClient client;
         final CircuitBreaker breaker;
         final ProviderRateLimiter limiter;
+        final OutcomeHistory history = new OutcomeHistory();
         long lastLoudLog = Long.MIN_VALUE;
 
         /**
@@ -99,6 +110,7 @@ public final class LlmGateway implements AutoCloseable {
     private final AdaptiveConcurrency concurrency;
     private final long maxAdvisedWait;
     private final int maxInFlight;
+    private final int maxAttempts;
 
     /**
      * Slow start: after a restore or an outage, calls in flight may grow by one per answer, from
@@ -145,6 +157,7 @@ public final class LlmGateway implements AutoCloseable {
                         settings.adaptiveConcurrency(), settings.minConcurrency(), maxInFlight);
         this.maxAdvisedWait = settings.maxAdvisedWait().toMillis();
         this.maxInFlight = maxInFlight;
+        this.maxAttempts = settings.maxAttempts();
         this.ramp = maxInFlight;
         if (restored) {
             // The state of the provider died with the old process: probe first, then ramp up.
@@ -177,12 +190,12 @@ public final class LlmGateway implements AutoCloseable {
             }
             long budgetWait = e.limiter == null ? 0 : e.limiter.tryAcquire(now, tokens);
             if (budgetWait > 0) {
-                return new Route(-1, budgetWait, false, 0, e.answers, e.answers);
+                return new Route(-1, budgetWait, false, 0, e.answers, e.answers, 0);
             }
             long generation = e.breaker.generation();
-            return new Route(i, 0, e.breaker.onSend(), generation, e.answers, e.answers);
+            return new Route(i, 0, e.breaker.onSend(), generation, e.answers, e.answers, 0);
         }
-        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait, false, 0, 0, 0);
+        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait, false, 0, 0, 0, 0);
     }
 
     public LlmClient client(int endpoint) {
@@ -230,6 +243,7 @@ public final class LlmGateway implements AutoCloseable {
     public void onReply(Route sent, long now, LlmReply reply, int inFlight) {
         Endpoint e = endpoints.get(sent.endpoint());
         e.answers++;
+        e.history.record(sent.caller(), false);
         closedIfOpen(e, now, sent);
         if (ramp < maxInFlight) {
             ramp++;
@@ -267,6 +281,7 @@ public final class LlmGateway implements AutoCloseable {
             return Verdict.WAIT;
         }
         if (failure.retriable()) {
+            e.history.record(sent.caller(), true);
             if (failure.kind() == LlmException.Kind.TIMEOUT) {
                 concurrency.onOverload();
             }
@@ -318,6 +333,7 @@ public final class LlmGateway implements AutoCloseable {
                 return Verdict.WAIT;
             }
             e.answers++;
+            e.history.record(sent.caller(), false);
             closedIfOpen(e, now, sent); // it answers: up, but it rejects this request
             return Verdict.REJECTED;
         }
@@ -325,6 +341,15 @@ public final class LlmGateway implements AutoCloseable {
         // that the provider is up (the breaker still takes it as an answer).
         closedIfOpen(e, now, sent);
         return Verdict.REJECTED;
+    }
+
+    /**
+     * How many counted failures make the ticket of a call one the endpoint cannot answer: {@code
+     * llm.max-attempts}, or more while the endpoint fails other sessions' calls too, until such a
+     * run of failures would be a one-in-a-million chance (see {@link OutcomeHistory}).
+     */
+    public int chancesNeeded(Route sent) {
+        return endpoints.get(sent.endpoint()).history.chancesNeeded(sent.caller(), maxAttempts);
     }
 
     /** 401, 403, 404 and exhausted quota concern every request to the endpoint, not one ticket. */

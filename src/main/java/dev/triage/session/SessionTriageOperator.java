@@ -851,9 +851,10 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                     previousCall.put(
                             session, new long[] {routed.endpoint(), routed.answersAtSend()});
             var route =
-                    previous != null && previous[0] == routed.endpoint()
-                            ? routed.since(previous[1])
-                            : routed;
+                    (previous != null && previous[0] == routed.endpoint()
+                                    ? routed.since(previous[1])
+                                    : routed)
+                            .by(session.hashCode());
             PendingTicket sent = current.sent(now());
             inFlightState.update(sent);
             callsInFlight++;
@@ -1096,7 +1097,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             // probes, stragglers, 429s and rejected keys never get here.
             next = current.chanceUsed(now(), delay);
             boolean used =
-                    next.chancesUsed() >= gatewaySettings.maxAttempts()
+                    next.chancesUsed() >= gateway.chancesNeeded(call)
                             || next.chanceMillis() > gatewaySettings.ticketDeadline().toMillis();
             if (used) {
                 deadLetter(session, next, Reason.LLM_UNAVAILABLE, e, null);

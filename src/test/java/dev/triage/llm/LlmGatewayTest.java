@@ -68,7 +68,7 @@ class LlmGatewayTest {
     /** A call sent now, or a straggler of an earlier circuit generation when none may go. */
     private static Route sent(LlmGateway g, long now) {
         Route r = g.route(now, 1, false);
-        return r.go() ? r : new Route(0, 0, false, -1, 0, 0);
+        return r.go() ? r : new Route(0, 0, false, -1, 0, 0, 0);
     }
 
     private static LlmSettings endpoint(String name, int rpm) {

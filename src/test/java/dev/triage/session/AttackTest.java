@@ -338,6 +338,37 @@ class AttackTest extends SessionOperatorTestBase {
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("T-P", "llm_unavailable"));
     }
 
+    @Test
+    void aFlappingProviderNeverDeadLettersATicketOfAQuietSubtask() throws Exception {
+        // Three attempts, a circuit that opens after 4 of 8 calls failed (see gateway(...)). A
+        // quiet subtask: one ticket now and then. The provider flaps: up for a moment (another
+        // session's ticket is answered), then down for 30 s, in which the call of T-1 that went
+        // out while it was up times out. Every failure of T-1 is an outage's.
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        String flapped = "my ticket, sent each time just before the provider went down";
+        harness.processElement(record(ticket("S-1", "T-1", flapped)));
+        for (int k = 1; k <= 3 && deadLetters().isEmpty(); k++) {
+            FakeLlmClient.Call out = lastCallFor(llm, flapped);
+            String other = "other ticket " + k;
+            harness.processElement(record(ticket("S-y" + k, "T-y" + k, other)));
+            harness.setProcessingTime(harness.getProcessingTime() + 1);
+            lastCallFor(llm, other).answer(answer("other", "ok")); // up, for a moment
+            runReadyMails();
+            harness.setProcessingTime(harness.getProcessingTime() + 30_000); // down
+            timeOut(out);
+            runReadyMails();
+            int calls = llm.calls.size();
+            // Back up: the retry goes out (and is on the wire when the provider flaps again).
+            runMailsUntil(() -> llm.calls.size() > calls || !deadLetters().isEmpty());
+        }
+        assertThat(harness.extractOutputValues()).hasSize(3);
+        assertThat(deadLetters())
+                .as("no dead letter caused by an outage (issue 11, design.md 'Outages')")
+                .extracting(DeadLetter::detail)
+                .isEmpty();
+    }
+
     private static void timeOut(FakeLlmClient.Call call) {
         if (call.settled().compareAndSet(false, true)) {
             call.clientInFlight().decrementAndGet();

@@ -107,6 +107,12 @@ abstract class SessionOperatorTestBase {
 
     /** Three attempts, fast backoff, a circuit that opens after 4 of 8 calls failed. */
     protected static GatewaySettings gateway(boolean withFallback, boolean incidentCache) {
+        return gateway(withFallback, incidentCache, 8);
+    }
+
+    /** The same with a circuit that opens after half of the last {@code breakerWindow} failed. */
+    protected static GatewaySettings gateway(
+            boolean withFallback, boolean incidentCache, int breakerWindow) {
         List<LlmSettings> endpoints =
                 withFallback
                         ? List.of(endpoint("primary", 0), endpoint("fallback", 0))
@@ -120,7 +126,7 @@ abstract class SessionOperatorTestBase {
                 Duration.ofMillis(200),
                 true,
                 0.5,
-                8,
+                breakerWindow,
                 Duration.ofMillis(100),
                 Duration.ofMillis(400),
                 false,
