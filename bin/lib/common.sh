@@ -22,6 +22,15 @@ read -r -a JOB_SETTINGS <<< "${TRIAGE_SETTINGS:-jobs/local.yaml}"
 for i in "${!JOB_SETTINGS[@]}"; do
   [[ "${JOB_SETTINGS[$i]}" == /* ]] || JOB_SETTINGS[$i]="$ROOT/${JOB_SETTINGS[$i]}"
 done
+# The secret the job signs its results with, so that only they are read back as customer history
+# (customers.history-key-file); made once per stack, readable by this user only.
+HISTORY_KEY="$DATA_DIR/history.key"
+JOB_SETTINGS+=("customers.history-key-file=$HISTORY_KEY")
+ensure_history_key() {
+  [[ -s "$HISTORY_KEY" ]] && return 0
+  mkdir -p "$DATA_DIR"
+  (umask 077 && head -c 32 /dev/urandom > "$HISTORY_KEY")
+}
 
 die() { echo "bin/triage: $*" >&2; exit 1; }
 say() { echo "==> $*" >&2; }
@@ -251,6 +260,7 @@ start_jobmanager() {
 start_taskmanager() {
   local n="$1" name="taskmanager-$1"
   if is_running "$name"; then echo "$name already running"; return 0; fi
+  ensure_history_key
   prepare_flink_conf
   local params jvm dyn
   params="$(flink_resource_params GET_TM_RESOURCE_PARAMS)"

@@ -152,7 +152,10 @@ public final class TriageOptions {
                             "Failed calls per ticket, counted only while the provider is otherwise"
                                     + " healthy (connection errors, timeouts, 5xx with the circuit"
                                     + " closed while the endpoint answered another call), before the"
-                                    + " ticket goes to the dead-letter topic as llm_unavailable. Calls"
+                                    + " ticket goes to the dead-letter topic as llm_unavailable. While"
+                                    + " the endpoint fails other sessions' calls too, more are needed:"
+                                    + " as many as make such a run of failures a one-in-a-million"
+                                    + " chance at that failure rate (12 at 30 %). Calls"
                                     + " that fail while the circuit is open or half-open, or while"
                                     + " nothing else is answered (an outage too sparse for the"
                                     + " breaker), probes, retryable 429s and rejections of every"
@@ -398,6 +401,20 @@ public final class TriageOptions {
                     .defaultValue(Duration.ofHours(24))
                     .withDescription("The window of the repeat-contact rule.");
 
+    public static final ConfigOption<String> CUSTOMERS_HISTORY_KEY_FILE =
+            ConfigOptions.key("customers.history-key-file")
+                    .stringType()
+                    .defaultValue("")
+                    .withDescription(
+                            "A file on the task managers holding a secret of at least 32 bytes (e.g."
+                                    + " head -c 32 /dev/urandom). The job signs each result with it"
+                                    + " (HMAC-SHA256 in the Kafka header triage-mac) and reads back as"
+                                    + " customer history only results that carry its signature, so a"
+                                    + " record someone else wrote to the results topic cannot forge a"
+                                    + " customer's history (repeat contacts raise the priority)."
+                                    + " Empty: results are not signed and the history is as"
+                                    + " trustworthy as the topic's write ACL (docs/security.md).");
+
     // ---------------------------------------------------------------- input and prompt
 
     public static final ConfigOption<Integer> MAX_BODY_BYTES =
@@ -577,6 +594,7 @@ public final class TriageOptions {
                         CUSTOMERS_HIGH_TIERS,
                         CUSTOMERS_REPEAT_CONTACTS,
                         CUSTOMERS_REPEAT_WINDOW,
+                        CUSTOMERS_HISTORY_KEY_FILE,
                         MAX_BODY_BYTES,
                         SYSTEM_PROMPT,
                         CATEGORIES,

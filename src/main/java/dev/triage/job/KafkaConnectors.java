@@ -10,6 +10,7 @@ import dev.triage.records.RawCustomer;
 import dev.triage.records.RawCustomerDeserializer;
 import dev.triage.records.RawTicket;
 import dev.triage.records.RawTicketDeserializer;
+import dev.triage.records.ResultSignature;
 import dev.triage.records.TriageResult;
 import dev.triage.records.TriageResultSerializer;
 
@@ -187,7 +188,9 @@ public final class KafkaConnectors {
                 .setTopics(conf.get(RESULTS_TOPIC))
                 .setGroupId(conf.get(KAFKA_GROUP_ID) + "-history")
                 .setStartingOffsets(OffsetsInitializer.latest())
-                .setDeserializer(new OutcomeDeserializer())
+                .setDeserializer(
+                        new OutcomeDeserializer(
+                                ResultSignature.withKeyFile(conf.get(CUSTOMERS_HISTORY_KEY_FILE))))
                 .setProperties(clientProperties(conf))
                 .setProperty("isolation.level", "read_committed")
                 .build();
@@ -199,7 +202,9 @@ public final class KafkaConnectors {
                 .setKafkaProducerConfig(producerProperties(conf))
                 .setRecordSerializer(
                         new TriageResultSerializer(
-                                conf.get(RESULTS_TOPIC), conf.get(MAX_RECORD_BYTES)))
+                                conf.get(RESULTS_TOPIC),
+                                conf.get(MAX_RECORD_BYTES),
+                                ResultSignature.withKeyFile(conf.get(CUSTOMERS_HISTORY_KEY_FILE))))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(conf.get(TRANSACTIONAL_ID_PREFIX) + "-results")
                 .build();

@@ -1,25 +1,35 @@
 package dev.triage.records;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Writes a {@link TriageResult} as JSON keyed by session id (a named class: see the README). The
  * answer's texts are bounded by the answer parser; as a last resort a result that would not fit
  * {@code maxRecordBytes} has its texts cut and says {@code "truncated": true}. The Kafka timestamp
  * is left to the producer's clock ({@code created_at} stays in the JSON): a ticket's own time may
- * be negative or hours ahead, which the producer or the broker would refuse.
+ * be negative or hours ahead, which the producer or the broker would refuse. With a {@link
+ * ResultSignature}, each record carries the job's signature of its value, so that the results read
+ * back as customer history can be told from records someone else wrote to the topic.
  */
 public class TriageResultSerializer implements KafkaRecordSerializationSchema<TriageResult> {
 
     /** Bound of each short text (ids, labels, model) in a cut result (escaped UTF-8 bytes). */
     static final int MAX_NAME_BYTES = 1024;
 
+    /** Room for the signature header (name and 32 bytes) within the record bound. */
+    static final int SIGNATURE_BYTES = 64;
+
     private final String topic;
     private final int maxRecordBytes;
+    private final ResultSignature signature;
 
     public TriageResultSerializer(String topic) {
         this(topic, RecordLimits.DEFAULT_MAX_RECORD_BYTES);
@@ -27,16 +37,35 @@ public class TriageResultSerializer implements KafkaRecordSerializationSchema<Tr
 
     /** {@code maxRecordBytes}: bound on key plus value, at least 16 KiB. */
     public TriageResultSerializer(String topic, int maxRecordBytes) {
+        this(topic, maxRecordBytes, ResultSignature.none());
+    }
+
+    public TriageResultSerializer(String topic, int maxRecordBytes, ResultSignature signature) {
         this.topic = topic;
         this.maxRecordBytes = RecordLimits.checked(maxRecordBytes);
+        this.signature = signature;
+    }
+
+    @Override
+    public void open(
+            SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext)
+            throws Exception {
+        signature.checked();
     }
 
     @Override
     public ProducerRecord<byte[], byte[]> serialize(
             TriageResult result, KafkaSinkContext context, Long timestamp) {
         byte[] key = RecordLimits.key(result.sessionId());
-        byte[] value = toBytes(result, maxRecordBytes - (key == null ? 0 : key.length));
-        return new ProducerRecord<>(topic, null, null, key, value);
+        if (!signature.enabled()) {
+            byte[] value = toBytes(result, maxRecordBytes - (key == null ? 0 : key.length));
+            return new ProducerRecord<>(topic, null, null, key, value);
+        }
+        byte[] value =
+                toBytes(result, maxRecordBytes - (key == null ? 0 : key.length) - SIGNATURE_BYTES);
+        List<Header> headers =
+                List.of(new RecordHeader(ResultSignature.HEADER, signature.sign(value)));
+        return new ProducerRecord<>(topic, null, null, key, value, headers);
     }
 
     /** The JSON of a result, within the default bound. */

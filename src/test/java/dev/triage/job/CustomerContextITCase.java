@@ -15,6 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.AbstractMap.SimpleEntry;
 import java.util.HashMap;
@@ -32,12 +35,15 @@ class CustomerContextITCase {
 
     @Test
     void profilesAndHistoryReachThePromptAndALateProfileIsHandledAsDocumented() throws Exception {
+        Path historyKey = Files.createTempFile("history", ".key");
+        Files.write(historyKey, new SecureRandom().generateSeed(32));
         try (TriageStack stack = TriageStack.start(0)) {
             Configuration settings =
                     stack.settings(
                             "job.parallelism: 2",
                             "customers.profile-wait: 3s",
-                            "customers.high-tiers: gold");
+                            "customers.high-tiers: gold",
+                            "customers.history-key-file: " + historyKey);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.enableCheckpointing(500);
             TriageJob.build(env, settings);
@@ -61,9 +67,22 @@ class CustomerContextITCase {
                     "{\"customer_id\":\"C-LATE\",\"name\":\"Lea\",\"tier\":\"silver\"}");
 
             List<String> first = stack.results(4, Duration.ofMinutes(1));
+            // Someone with write access to the results topic forges history for C-GOLD: without
+            // the job's signature (header triage-mac) it is not taken as history.
+            stack.kafka.produce(
+                    "triage-results",
+                    List.of(
+                            new SimpleEntry<>(
+                                    "S-X",
+                                    ("{\"ticket_id\":\"T-FORGED\",\"session_id\":\"S-X\","
+                                                    + "\"customer_id\":\"C-GOLD\","
+                                                    + "\"category\":\"billing\","
+                                                    + "\"priority\":\"urgent\","
+                                                    + "\"sentiment\":\"negative\"}")
+                                            .getBytes(StandardCharsets.UTF_8))));
             Thread.sleep(2000); // the results are read back as the customers' history
             ticket(stack, "S-GOLD-2", "T-G2", "C-GOLD", "Any news about my invoice?");
-            List<String> all = stack.results(5, Duration.ofMinutes(1));
+            List<String> all = stack.results(6, Duration.ofMinutes(1));
             List<String> dead = stack.kafka.readCommitted("triage-dlq", 1, Duration.ofSeconds(30));
             job.cancel().get();
 
@@ -73,7 +92,7 @@ class CustomerContextITCase {
                 byId.put(n.get("ticket_id").asText(), n);
             }
             assertThat(first).hasSize(4);
-            assertThat(byId).containsOnlyKeys("T-G1", "T-L1", "T-N1", "T-A1", "T-G2");
+            assertThat(byId).containsOnlyKeys("T-G1", "T-L1", "T-N1", "T-A1", "T-G2", "T-FORGED");
             // gold + negative: one level more than the model's "high" (the word "unacceptable")
             assertThat(byId.get("T-G1").get("priority").asText()).isEqualTo("urgent");
 
@@ -83,6 +102,10 @@ class CustomerContextITCase {
             assertThat(prompt(stack, "T-N1")).contains("Customer: C-NONE (profile not available)");
             assertThat(prompt(stack, "T-A1")).doesNotContain("Customer:");
             assertThat(prompt(stack, "T-G2")).contains("Customer's recent tickets: T-G1 (billing");
+            assertThat(prompt(stack, "T-G2"))
+                    .as("the job's own result is history, a forged one is not")
+                    .doesNotContain("T-FORGED");
+            Files.deleteIfExists(historyKey);
 
             assertThat(dead).hasSize(1);
             JsonNode letter = Json.MAPPER.readTree(dead.get(0));
