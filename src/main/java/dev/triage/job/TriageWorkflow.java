@@ -107,7 +107,7 @@ public final class TriageWorkflow {
             DataStream<Ticket> enriched =
                     tickets.filter(t -> t.customerId() != null && !t.customerId().isBlank())
                             .name("Tickets with a customer")
-                            .keyBy(Ticket::customerId, Types.STRING)
+                            .keyBy(Ticket::customerKey, Types.STRING)
                             .connect(
                                     profiles.union(outcomes)
                                             .keyBy(CustomerEvent::customerId, Types.STRING))
@@ -122,7 +122,7 @@ public final class TriageWorkflow {
         }
 
         SingleOutputStreamOperator<TriageResult> results =
-                toTriage.keyBy(Ticket::sessionId, Types.STRING)
+                toTriage.keyBy(Ticket::sessionKey, Types.STRING)
                         .transform(
                                 "Triage sessions with the LLM",
                                 TypeInformation.of(TriageResult.class),

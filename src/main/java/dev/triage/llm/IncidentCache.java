@@ -1,7 +1,11 @@
 package dev.triage.llm;
 
+import dev.triage.records.Ticket;
+
 import java.text.Normalizer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -10,6 +14,10 @@ import java.util.Map;
  * open with "Is the site down??", one call answers them all. Entries expire after the window; the
  * least recently used go first beyond the capacity. In memory, per subtask, task thread only: it is
  * an optimisation, and a restart simply starts it empty.
+ *
+ * <p>Answers are shared only within a tenant ({@link #key}), and an answer that names its customer
+ * (their name or customer id in the summary or the draft reply, e.g. "Dear Ada") is never stored
+ * ({@link #namesCustomer}): it would greet the next customer with someone else's name.
  */
 public final class IncidentCache {
 
@@ -39,6 +47,43 @@ public final class IncidentCache {
                         .replaceAll("\\p{M}+", "")
                         .toLowerCase(Locale.ROOT);
         return folded.replaceAll("[^\\p{L}\\p{N}]+", " ").strip();
+    }
+
+    /** The cache key of a first ticket: its normalized text, within its tenant. */
+    public static String key(Ticket t) {
+        String text = normalize(t.subject(), t.body());
+        // normalize() leaves letters, digits and spaces only: the slash cannot come from the text.
+        return t.tenantId() == null || text.isEmpty() ? text : t.tenantId() + "/" + text;
+    }
+
+    /**
+     * Whether the answer names the ticket's customer: their customer id, or a word of three or more
+     * letters of their profile's name, as a whole word in any case, in the summary or the draft.
+     */
+    public static boolean namesCustomer(TriageAnswer answer, Ticket t) {
+        String text = normalize(answer.summary(), answer.draftReply()) + " ";
+        List<String> names = new ArrayList<>();
+        if (t.customerId() != null) {
+            names.add(t.customerId());
+        }
+        if (t.customer() != null && t.customer().profile() != null) {
+            String name = t.customer().profile().name();
+            if (name != null) {
+                for (String word : normalize(name, "").split(" ")) {
+                    if (word.length() >= 3) {
+                        names.add(word);
+                    }
+                }
+            }
+            names.add(t.customer().profile().customerId());
+        }
+        for (String name : names) {
+            String n = normalize(name, "");
+            if (!n.isEmpty() && (" " + text).contains(" " + n + " ")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A cached answer to this text with the model that gave it, or null. */

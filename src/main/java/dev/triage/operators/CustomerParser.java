@@ -6,6 +6,7 @@ import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetter.Reason;
 import dev.triage.records.Json;
 import dev.triage.records.RawCustomer;
+import dev.triage.records.Tenants;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -98,7 +99,14 @@ public class CustomerParser extends ProcessFunction<RawCustomer, CustomerEvent> 
         if (id == null || id.isBlank()) {
             throw rejected(Reason.MISSING_FIELD, "customer record without customer_id");
         }
+        String tenant = text(node, "tenant_id");
+        if (tenant != null && !Tenants.valid(tenant)) {
+            throw rejected(
+                    Reason.INVALID_FIELD,
+                    "customer tenant_id must be 1 to 64 letters, digits, '.', '_' or '-'");
+        }
         return CustomerEvent.profile(
+                Tenants.key(tenant, id),
                 new CustomerProfile(
                         id,
                         text(node, "name"),

@@ -4,6 +4,7 @@ import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetter.Reason;
 import dev.triage.records.Json;
 import dev.triage.records.RawTicket;
+import dev.triage.records.Tenants;
 import dev.triage.records.Ticket;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -190,17 +191,27 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
             }
             createdAt = created.toEpochMilli();
         }
-        return new Ticket(
-                ticketId,
-                sessionId,
-                optionalId(node, "customer_id", ticketId, sessionId),
-                optionalId(node, "channel", ticketId, sessionId),
-                subject,
-                body,
-                createdAt,
-                raw.topic(),
-                raw.partition(),
-                raw.offset());
+        String tenant = optionalText(node, "tenant_id", ticketId, sessionId);
+        if (tenant != null && !Tenants.valid(tenant)) {
+            throw new Rejected(
+                    Reason.INVALID_FIELD,
+                    "tenant_id must be 1 to 64 letters, digits, '.', '_' or '-': " + quoted(tenant),
+                    ticketId,
+                    sessionId);
+        }
+        Ticket ticket =
+                new Ticket(
+                        ticketId,
+                        sessionId,
+                        optionalId(node, "customer_id", ticketId, sessionId),
+                        optionalId(node, "channel", ticketId, sessionId),
+                        subject,
+                        body,
+                        createdAt,
+                        raw.topic(),
+                        raw.partition(),
+                        raw.offset());
+        return tenant == null ? ticket : ticket.inTenant(tenant);
     }
 
     private static String requiredId(JsonNode node, String field, String ticketId, String sessionId)

@@ -11,6 +11,11 @@ public record CustomerEvent(
         return new CustomerEvent(p.customerId(), p, false, null);
     }
 
+    /** A profile under a key scoped by tenant ({@link Tenants#key}). */
+    public static CustomerEvent profile(String key, CustomerProfile p) {
+        return new CustomerEvent(key, p, false, null);
+    }
+
     public static CustomerEvent deleted(String customerId) {
         return new CustomerEvent(customerId, null, true, null);
     }

@@ -108,8 +108,16 @@ public class OutcomeDeserializer implements KafkaRecordDeserializationSchema<Cus
                 }
                 created = Instant.parse(createdAt.asText()).toEpochMilli();
             }
+            String tenant = null;
+            JsonNode tenantNode = r.get("tenant_id");
+            if (tenantNode != null && !tenantNode.isNull()) {
+                if (!tenantNode.isTextual() || !Tenants.valid(tenantNode.asText())) {
+                    return null;
+                }
+                tenant = tenantNode.asText();
+            }
             return CustomerEvent.outcome(
-                    customerId,
+                    Tenants.key(tenant, customerId),
                     new PastTicket(ticketId, sessionId, category, priority, sentiment, created));
         } catch (IOException | RuntimeException e) {
             return null; // not a result of this job

@@ -408,7 +408,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                             }
                         });
         for (PendingTicket p : retryLater) {
-            scheduleSend(p.ticket().sessionId(), p.retryAt() - now);
+            scheduleSend(p.ticket().sessionKey(), p.retryAt() - now);
         }
         sendNow.forEach(this::markReady);
         resumedAfterRestore.inc(sendNow.size() + retryLater.size());
@@ -483,7 +483,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     @Override
     public void processElement(StreamRecord<Ticket> element) throws Exception {
         Ticket ticket = element.getValue();
-        String session = ticket.sessionId();
+        String session = ticket.sessionKey();
         expireIfIdle();
         String seen = recall(ticket);
         if (seen != null) {
@@ -817,9 +817,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                     && current.turn() == 1
                     && current.attempts() == 0
                     && repair == null) {
-                var hit =
-                        incidentCache.get(
-                                IncidentCache.normalize(ticket.subject(), ticket.body()), now());
+                var hit = incidentCache.get(IncidentCache.key(ticket), now());
                 if (hit != null) {
                     incidentCacheHits.inc();
                     emitResult(current, hit.getKey(), hit.getValue(), 0, 0, true);
@@ -966,10 +964,11 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                 reply.promptTokens(),
                 reply.completionTokens(),
                 false);
-        if (incidentCache != null && current.turn() == 1 && !repairs.containsKey(session)) {
-            Ticket t = current.ticket();
-            incidentCache.put(
-                    IncidentCache.normalize(t.subject(), t.body()), answer, reply.model(), now());
+        if (incidentCache != null
+                && current.turn() == 1
+                && !repairs.containsKey(session)
+                && !IncidentCache.namesCustomer(answer, current.ticket())) {
+            incidentCache.put(IncidentCache.key(current.ticket()), answer, reply.model(), now());
         }
         advance(session);
     }

@@ -49,6 +49,22 @@ class CustomerParserTest {
     }
 
     @Test
+    void aTenantsProfileIsKeyedWithinTheTenant() throws Exception {
+        send("acme/C-1", "{\"tenant_id\":\"acme\",\"customer_id\":\"C-1\",\"name\":\"Ada\"}");
+        send("acme/C-2", null); // a tombstone: its record key is the join key
+        send("x", "{\"tenant_id\":\"a/b\",\"customer_id\":\"C-1\"}");
+        assertThat(harness.extractOutputValues())
+                .extracting(CustomerEvent::customerId, CustomerEvent::deleted)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("acme/C-1", false),
+                        org.assertj.core.groups.Tuple.tuple("acme/C-2", true));
+        assertThat(harness.extractOutputValues().get(0).profile().customerId()).isEqualTo("C-1");
+        assertThat(deadLetters())
+                .singleElement()
+                .satisfies(d -> assertThat(d.reason()).isEqualTo("invalid_field"));
+    }
+
+    @Test
     void aCustomerRecordLargerThanTheLimitIsATooLargeDeadLetter() throws Exception {
         send("C-1", "{\"customer_id\":\"C-1\",\"plan\":\"" + "p".repeat(1024) + "\"}");
 

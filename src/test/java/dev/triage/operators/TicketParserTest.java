@@ -65,6 +65,27 @@ class TicketParserTest {
     }
 
     @Test
+    void aTenantScopesTheSessionAndTheCustomerAndMustBeAPlainName() throws Exception {
+        send(
+                "{\"tenant_id\":\"acme\",\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"customer_id\":\"C-1\",\"body\":\"hi\"}");
+        Ticket t = harness.extractOutputValues().get(0);
+        assertThat(t.tenantId()).isEqualTo("acme");
+        assertThat(t.sessionKey()).isEqualTo("acme/S-1");
+        assertThat(t.customerKey()).isEqualTo("acme/C-1");
+        assertThat(t.toJson()).contains("\"tenant_id\":\"acme\"");
+        for (String bad : List.of("a/b", "x\\n", "", " acme", "t".repeat(65), "\\u00e9")) {
+            send(
+                    "{\"tenant_id\":\""
+                            + bad
+                            + "\",\"ticket_id\":\"T-2\",\"session_id\":\"S-1\",\"body\":\"hi\"}");
+        }
+        assertThat(harness.extractOutputValues()).hasSize(1);
+        assertThat(deadLetters())
+                .hasSize(6)
+                .allSatisfy(d -> assertThat(d.reason()).isEqualTo("invalid_field"));
+    }
+
+    @Test
     void optionalFieldsMayBeMissingAndCreatedAtDefaultsToTheRecordTimestamp() throws Exception {
         send("{\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"body\":\"hi\"}");
         Ticket t = harness.extractOutputValues().get(0);

@@ -155,7 +155,7 @@ abstract class SessionOperatorTestBase {
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new SessionTriageOperatorFactory(
                                 settings, gatewaySettings, PROMPTS, FakeLlmClient.factory(id)),
-                        Ticket::sessionId,
+                        Ticket::sessionKey,
                         Types.STRING);
         h.setProcessingTime(startClock);
         if (state != null) {
