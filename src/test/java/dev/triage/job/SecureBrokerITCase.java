@@ -14,7 +14,9 @@ import dev.triage.tools.LocalModelServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
@@ -29,6 +31,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +78,7 @@ class SecureBrokerITCase {
         kafka.createTopic("customers", 1);
         password = TestCertificates.randomSecret();
         kafka.createScramUser(USER, password);
-        for (List<String> acl : jobAcls("User:" + USER)) {
+        for (String acl : jobAcls("User:" + USER)) {
             kafkaAcls(acl);
         }
         model =
@@ -94,54 +100,21 @@ class SecureBrokerITCase {
      * The ACLs docs/security.md tells an operator to grant the job's user (job defaults for the
      * topics, kafka.group-id and kafka.transactional-id-prefix), as kafka-acls.sh arguments.
      */
-    static List<List<String>> jobAcls(String principal) {
-        List<String> grant = List.of("--add", "--allow-principal", principal);
-        List<List<String>> acls = new ArrayList<>();
-        acls.add(
-                concat(
-                        grant,
-                        "--operation",
-                        "Read",
-                        "--topic",
-                        "tickets",
-                        "--topic",
-                        "customers",
-                        "--topic",
-                        "triage-results"));
-        acls.add(
-                concat(
-                        grant,
-                        "--operation",
-                        "Write",
-                        "--topic",
-                        "triage-results",
-                        "--topic",
-                        "triage-dlq"));
-        acls.add(
-                concat(
-                        grant,
-                        "--operation",
-                        "Read",
-                        "--resource-pattern-type",
-                        "prefixed",
-                        "--group",
-                        "support-triage"));
-        acls.add(
-                concat(
-                        grant,
-                        "--operation",
-                        "Write",
-                        "--resource-pattern-type",
-                        "prefixed",
-                        "--transactional-id",
-                        "support-triage"));
-        acls.add(concat(grant, "--operation", "DescribeConfigs", "--cluster"));
-        return acls;
+    static List<String> jobAcls(String principal) {
+        String grant = "--add --allow-principal " + principal + " ";
+        return List.of(
+                grant + "--operation Read --topic tickets --topic customers --topic triage-results",
+                grant + "--operation Write --topic triage-results --topic triage-dlq",
+                grant + "--operation Read --resource-pattern-type prefixed --group support-triage",
+                grant
+                        + "--operation Write --resource-pattern-type prefixed"
+                        + " --transactional-id support-triage",
+                grant + "--operation DescribeConfigs --cluster");
     }
 
     @Test
-    void pipelineRunsOverSaslSslWithThePasswordFromAConfigProviderAndLeaksItNowhere()
-            throws Exception {
+    void pipelineRunsOverSaslSslWithThePasswordFromAConfigProviderAndLeaksItNowhere(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
         Path secret = writeSecret("job-secret.properties", password);
         Path settingsFile = writeSettings("secure.yaml", secret);
         assertThat(Files.readString(settingsFile)).doesNotContain(password);
@@ -149,6 +122,7 @@ class SecureBrokerITCase {
         List<String> results;
         List<String> deadLetters;
         List<String> logLines;
+        JsonNode failovers;
         try (CapturedLogs logs =
                 CapturedLogs.start(
                         Map.of(
@@ -184,10 +158,15 @@ class SecureBrokerITCase {
 
             results = kafka.readCommitted("triage-results", 12, Duration.ofSeconds(60));
             deadLetters = kafka.readCommitted("triage-dlq", 1, Duration.ofSeconds(10));
+            // Exactly-once output survives failovers, so it cannot tell a missing ACL (each
+            // denial fails a task over) from none: the exception history can.
+            failovers = exceptionHistory(cluster.getRestAddress().get(), job);
             job.cancel().get(30, TimeUnit.SECONDS);
             logLines = logs.lines();
         }
 
+        assertThat(failovers).as("failovers").isEmpty();
+        assertThat(logLines).noneMatch(l -> l.contains("AuthorizationException"));
         // Exactly once, through the transactional sinks on the SASL_SSL listener.
         Map<String, JsonNode> byTicket = new HashMap<>();
         for (String r : results) {
@@ -256,6 +235,21 @@ class SecureBrokerITCase {
         assertThat(describeCluster(secure)).isNull();
     }
 
+    /** The job's failovers so far, from the cluster's REST API. */
+    private static JsonNode exceptionHistory(URI rest, JobClient job) throws Exception {
+        HttpResponse<String> response =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(
+                                                rest.resolve(
+                                                        "/jobs/" + job.getJobID() + "/exceptions"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
+        JsonNode entries = Json.MAPPER.readTree(response.body()).at("/exceptionHistory/entries");
+        assertThat(entries.isArray()).as("exception history in " + response.body()).isTrue();
+        return entries;
+    }
+
     /** What describing the cluster with these client properties failed with, or null. */
     private static Throwable describeCluster(Map<String, Object> props) throws Exception {
         try (Admin admin = Admin.create(props)) {
@@ -301,9 +295,9 @@ class SecureBrokerITCase {
     }
 
     /** Runs kafka-acls.sh (its main class) against the broker's super-user listener. */
-    private static void kafkaAcls(List<String> args) {
-        List<String> all = concat(List.of("--bootstrap-server", kafka.bootstrapServers()));
-        all.addAll(args);
+    private static void kafkaAcls(String args) {
+        List<String> all = new ArrayList<>(List.of("--bootstrap-server", kafka.bootstrapServers()));
+        all.addAll(List.of(args.split(" ")));
         Exit.setExitProcedure(
                 (code, message) -> {
                     throw new IllegalStateException("kafka-acls " + args + " exited " + code);
@@ -313,12 +307,6 @@ class SecureBrokerITCase {
         } finally {
             Exit.resetExitProcedure();
         }
-    }
-
-    private static List<String> concat(List<String> head, String... tail) {
-        List<String> out = new ArrayList<>(head);
-        out.addAll(List.of(tail));
-        return out;
     }
 
     private static SimpleEntry<String, byte[]> ticket(String session, String id, int k) {
