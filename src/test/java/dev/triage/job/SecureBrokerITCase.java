@@ -147,14 +147,17 @@ class SecureBrokerITCase {
             JobClient job = env.executeAsync("secure-broker-it");
             FailoverITCase.waitUntilRunning(job);
 
-            List<SimpleEntry<String, byte[]>> tickets = new ArrayList<>();
+            // Each turn compressed by its producer with another codec: the job's consumers
+            // decompress them all with the codec libraries the job jar ships.
+            List<String> codecs = List.of("zstd", "lz4", "snappy");
             for (int k = 1; k <= 3; k++) {
+                List<Map.Entry<String, byte[]>> turn = new ArrayList<>();
                 for (String session : List.of("S-1", "S-2", "S-3", "S-4")) {
-                    tickets.add(ticket(session, session + "-T" + k, k));
+                    turn.add(ticket(session, session + "-T" + k, k));
                 }
+                kafka.produce("tickets", turn, Map.of("compression.type", codecs.get(k - 1)));
             }
-            tickets.add(entry("S-BAD", "not json"));
-            kafka.produce("tickets", new ArrayList<>(tickets));
+            kafka.produce("tickets", List.of(entry("S-BAD", "not json")));
 
             results = kafka.readCommitted("triage-results", 12, Duration.ofSeconds(60));
             deadLetters = kafka.readCommitted("triage-dlq", 1, Duration.ofSeconds(10));

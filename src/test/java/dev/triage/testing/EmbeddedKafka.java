@@ -236,11 +236,18 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Sends records (key may be null) and waits until all are acknowledged. */
     public void produce(String topic, List<Map.Entry<String, byte[]>> records) {
+        produce(topic, records, Map.of());
+    }
+
+    /** The same with extra producer properties, e.g. {@code compression.type}. */
+    public void produce(
+            String topic, List<Map.Entry<String, byte[]>> records, Map<String, String> extra) {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrapServers());
         props.put("acks", "all");
         props.put("enable.idempotence", "true");
         props.put("linger.ms", "5");
+        props.putAll(extra);
         try (var producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (var r : records) {
