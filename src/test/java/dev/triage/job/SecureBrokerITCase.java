@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.triage.config.JobSettings;
+import dev.triage.config.TriageOptions;
 import dev.triage.records.Json;
 import dev.triage.testing.CapturedLogs;
 import dev.triage.testing.EmbeddedKafka;
@@ -214,6 +215,49 @@ class SecureBrokerITCase {
                 .rootCause()
                 .hasMessageContaining("invalid credentials")
                 .hasMessageContaining("SCRAM-SHA-512");
+    }
+
+    /**
+     * jobs/local-secure.yaml with the settings `bin/triage up --secure` adds on the command line
+     * (the CA file, the provider's allowed path, the JAAS line with the ${file:...} password), as
+     * {@code flink run} hands them to the job: they pass the submission check, whose admin client
+     * lists the topics and reads the brokers' configuration as the job's user.
+     */
+    @Test
+    void theLocalSecureSettingsAsBinTriagePassesThemLetTheJobIn() throws Exception {
+        Path secret = writeSecret("local-secret.properties", password);
+        Path stack = dir.resolve("local-stack.yaml");
+        Files.writeString(
+                stack,
+                "kafka.bootstrap-servers: "
+                        + kafka.secureBootstrapServers()
+                        + "\nllm.base-url: "
+                        + model.baseUrl()
+                        + "\n");
+        String[] args = {
+            "jobs/local-secure.yaml",
+            stack.toString(),
+            "kafka.properties.ssl.truststore.location=" + kafka.caCertificatePem(),
+            "kafka.properties.config.providers.file.param.allowed.paths=" + dir,
+            "kafka.properties.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule"
+                    + " required username=\""
+                    + USER
+                    + "\" password=\"${file:"
+                    + secret
+                    + ":password}\";"
+        };
+        assertThat(Files.readString(Path.of("jobs/local-secure.yaml"))).doesNotContain(password);
+        assertThat(String.join(" ", args)).doesNotContain(password);
+
+        Configuration settings = JobSettings.fromArgs(args);
+
+        assertThat(settings.get(TriageOptions.KAFKA_PROPERTIES))
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512");
+        KafkaConnectors.checkBeforeSubmission(settings);
+        assertThat(KafkaConnectors.brokerTransactionMaxTimeoutMs(settings))
+                .as("DescribeConfigs granted")
+                .isPresent();
     }
 
     @Test
