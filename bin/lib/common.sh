@@ -183,6 +183,8 @@ group.initial.rebalance.delay.ms=0
 # kafka.transaction-timeout in jobs/local.yaml (and as transactional.id.expiration.ms).
 transaction.max.timeout.ms=604800000
 PROPS
+  # `bin/triage up --secure` adds a TLS + SASL/SCRAM listener here (a later key wins over an earlier one).
+  if [[ -n "${KAFKA_EXTRA_PROPERTIES:-}" ]]; then printf '%s\n' "$KAFKA_EXTRA_PROPERTIES" >>"$props"; fi
   local kjava=(java -Xmx512m -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j.properties"
                -Dlog.file="$LOG_DIR/kafka.log" -cp "$LIB_DIR/*")
   if [[ ! -f "$dir/logs/meta.properties" ]]; then
