@@ -14,6 +14,7 @@ import org.asynchttpclient.Dsl;
 import org.asynchttpclient.HttpResponseBodyPart;
 import org.asynchttpclient.HttpResponseStatus;
 import org.asynchttpclient.Response;
+import org.asynchttpclient.proxy.ProxyServerSelector;
 
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -71,9 +72,11 @@ public class OpenAiChatClient implements LlmClient {
     /**
      * The client's settings, each one set here rather than left to async-http-client's defaults
      * (which a system property or an {@code ahc.properties} on the classpath could also change).
-     * Left at their defaults, on purpose: no 401 handling without a realm (none is set), no proxy
-     * (the JVM's proxy properties are ignored), unbounded connections (the operator bounds the
-     * calls in flight), no automatic request compression.
+     * Certificate and host name checks are on and no proxy is used, whatever {@code
+     * -Dorg.asynchttpclient.*} says (docs/security.md: trust a private CA with the JVM's trust
+     * store instead). Left at their defaults, on purpose: no 401 handling without a realm (none is
+     * set), unbounded connections (the operator bounds the calls in flight), no automatic request
+     * compression.
      */
     static DefaultAsyncHttpClientConfig config(LlmSettings settings) {
         return Dsl.config()
@@ -101,6 +104,11 @@ public class OpenAiChatClient implements LlmClient {
                 // No hidden state between calls: answers' Set-Cookie is not sent back.
                 .setCookieStore(null)
                 .setUserAgent("flink-llm-triage")
+                .setUseInsecureTrustManager(false)
+                .setDisableHttpsEndpointIdentificationAlgorithm(false)
+                .setUseProxyProperties(false)
+                .setUseProxySelector(false)
+                .setProxyServerSelector(ProxyServerSelector.NO_PROXY_SELECTOR)
                 .build();
     }
 

@@ -366,6 +366,43 @@ class OpenAiChatClientTest {
         assertThat(config.getRealm()).isNull();
     }
 
+    @Test
+    void noSystemPropertyCanTurnOffCertificateChecksOrSendCallsThroughAProxy() {
+        // async-http-client takes its defaults from org.asynchttpclient.* system properties and
+        // an ahc.properties on the classpath: -Dorg.asynchttpclient.useInsecureTrustManager=true
+        // turned off certificate checks of the LLM endpoint (found by the security review).
+        Map<String, String> hostile =
+                Map.of(
+                        "org.asynchttpclient.useInsecureTrustManager", "true",
+                        "org.asynchttpclient.disableHttpsEndpointIdentificationAlgorithm", "true",
+                        "org.asynchttpclient.useProxyProperties", "true",
+                        "org.asynchttpclient.useProxySelector", "true",
+                        "org.asynchttpclient.maxRequestRetry", "5",
+                        "org.asynchttpclient.followRedirect", "true");
+        hostile.forEach(System::setProperty);
+        org.asynchttpclient.config.AsyncHttpClientConfigHelper.reloadProperties();
+        try {
+            var config =
+                    OpenAiChatClient.config(
+                            settings(
+                                    "https://127.0.0.1:1/v1",
+                                    Auth.BEARER,
+                                    "",
+                                    StructuredOutput.JSON_SCHEMA,
+                                    "max_tokens",
+                                    Duration.ofSeconds(7)));
+            assertThat(config.isUseInsecureTrustManager()).isFalse();
+            assertThat(config.isDisableHttpsEndpointIdentificationAlgorithm()).isFalse();
+            assertThat(config.getProxyServerSelector())
+                    .isSameAs(org.asynchttpclient.proxy.ProxyServerSelector.NO_PROXY_SELECTOR);
+            assertThat(config.getMaxRequestRetry()).isZero();
+            assertThat(config.isFollowRedirect()).isFalse();
+        } finally {
+            hostile.keySet().forEach(System::clearProperty);
+            org.asynchttpclient.config.AsyncHttpClientConfigHelper.reloadProperties();
+        }
+    }
+
     /** Reads one HTTP request: the head up to the blank line, then Content-Length bytes. */
     private static void readWholeRequest(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();
