@@ -350,7 +350,11 @@ submit_job() {
     say "Submitting the job from its latest retained checkpoint: flink run -d -s $chk ..."
     flink_cli run -d -s "$chk" "$JOB_JAR" "${JOB_SETTINGS[@]}" || die "flink run -s failed"
   else
-    say "Submitting the job: flink run -d $JOB_JAR ${TRIAGE_SETTINGS:-jobs/local.yaml}"
+    local secure=""
+    if declare -F secure_is_on >/dev/null && secure_is_on; then
+      secure=" jobs/local-secure.yaml (Kafka over TLS + SASL/SCRAM)"
+    fi
+    say "Submitting the job: flink run -d $JOB_JAR ${TRIAGE_SETTINGS:-jobs/local.yaml}$secure"
     flink_cli run -d "$JOB_JAR" "${JOB_SETTINGS[@]}" || die "flink run failed"
   fi
   wait_until 60 "the job to run" job_is_running
