@@ -1175,11 +1175,9 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private void appendHistory(PendingTicket current, TriageAnswer answer) throws Exception {
         List<Turn> history = historyState.value();
         List<Turn> updated = history == null ? new ArrayList<>() : new ArrayList<>(history);
-        String text = PromptBuilder.ticketText(current.ticket());
-        int maxTextChars = Math.max(200, settings.historyChars() / 2);
-        if (text.length() > maxTextChars) {
-            text = text.substring(0, maxTextChars) + " [...]";
-        }
+        String text =
+                PromptBuilder.historyText(
+                        current.ticket(), Math.max(200, settings.historyChars() / 2));
         updated.add(new Turn(current.turn(), current.ticket().ticketId(), text, answer.toJson()));
         int chars = updated.stream().mapToInt(Turn::chars).sum();
         while (!updated.isEmpty()
