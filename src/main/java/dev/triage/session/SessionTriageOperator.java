@@ -17,6 +17,7 @@ import dev.triage.llm.TriageAnswerParser;
 import dev.triage.llm.TriageAnswerParser.InvalidAnswerException;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetter.Reason;
+import dev.triage.records.DraftReplyFlags;
 import dev.triage.records.Json;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
@@ -1006,7 +1007,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         ticket.createdAt(),
                         now,
                         Math.max(0, now - current.acceptedAt()),
-                        cached);
+                        cached,
+                        DraftReplyFlags.forTicket(answer.draftReply(), ticket));
         output.collect(new StreamRecord<>(result, ticket.createdAt()));
         resultsEmitted.inc();
         promptTokens.inc(usedPromptTokens);
