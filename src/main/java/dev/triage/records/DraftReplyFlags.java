@@ -44,10 +44,13 @@ public final class DraftReplyFlags {
     private static final Pattern TAG = Pattern.compile("<[a-z!?%]|<\\s{0,8}/\\s{0,8}[a-z]");
     private static final Pattern ENTITY =
             Pattern.compile("&(?:#[0-9]{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});");
+
+    /** Schemes without "//" ("://" itself is looked for as it is). */
     private static final Pattern SCHEME =
             Pattern.compile(
-                    "[a-z][a-z0-9+.-]{0,20}://|(?<![a-z])(?:javascript|vbscript|mailto|tel|sms)"
-                            + "\\s{0,8}:|(?<![a-z])(?:data:[a-z]{1,20}/|file:/)");
+                    "(?<![a-z])(?:javascript|vbscript|mailto|tel|sms)\\s{0,8}:"
+                            + "|(?<![a-z])(?:data:[a-z]{1,20}/|file:/)");
+
     private static final Pattern CODE_PATTERN = Pattern.compile("```|~~~|\\{\\{|\\$\\{|\\{%");
     private static final Pattern OBFUSCATED_DOT =
             Pattern.compile("\\s{0,3}[\\[({]\\s{0,3}(?:dot|\\.)\\s{0,3}[\\])}]\\s{0,3}");
@@ -200,8 +203,12 @@ public final class DraftReplyFlags {
         }
         boolean tooLong = draftReply.length() > MAX_CHECKED_CHARS;
         String text = normalize(draftReply, MAX_CHECKED_CHARS);
-        boolean html = TAG.matcher(text).find() || ENTITY.matcher(text).find();
-        boolean links = SCHEME.matcher(text).find();
+        // Each pattern runs only where its first character occurs: most replies are plain prose.
+        boolean html =
+                (text.indexOf('<') >= 0 && TAG.matcher(text).find())
+                        || (text.indexOf('&') >= 0 && ENTITY.matcher(text).find());
+        boolean links =
+                text.contains("://") || (text.indexOf(':') >= 0 && SCHEME.matcher(text).find());
         Set<String> emails = new HashSet<>();
         for (String token : TOKEN_SEPARATORS.split(text)) {
             token = trim(token);
@@ -222,7 +229,7 @@ public final class DraftReplyFlags {
             links = links || isLink(token);
         }
         boolean contact = false;
-        Set<String> phones = phones(text);
+        Set<String> phones = hasDigit(text) ? phones(text) : Set.of();
         if (!emails.isEmpty() || !phones.isEmpty()) {
             String own = normalize(ownText == null ? "" : ownText, MAX_OWN_TEXT_CHARS);
             Set<String> ownPhones = phones(own);
@@ -233,13 +240,25 @@ public final class DraftReplyFlags {
                 contact = contact || !ownPhones.contains(p);
             }
         }
-        boolean code = CODE_PATTERN.matcher(text).find();
+        boolean code =
+                (text.indexOf('`') >= 0 || text.indexOf('~') >= 0 || text.indexOf('{') >= 0)
+                        && CODE_PATTERN.matcher(text).find();
         add(flags, html, HTML);
         add(flags, links, LINKS);
         add(flags, contact, CONTACT_DETAILS);
         add(flags, code, CODE);
         add(flags, tooLong, TOO_LONG);
         return flags;
+    }
+
+    private static boolean hasDigit(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= '0' && c <= '9') {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void add(List<String> flags, boolean set, String flag) {
@@ -324,6 +343,9 @@ public final class DraftReplyFlags {
         }
         String lower = out.toString().toLowerCase(Locale.ROOT);
         lower = lower.replace("hxxp", "http").replace("h**p", "http").replace("[:]", ":");
+        if (lower.indexOf('[') < 0 && lower.indexOf('(') < 0 && lower.indexOf('{') < 0) {
+            return lower;
+        }
         lower = OBFUSCATED_DOT.matcher(lower).replaceAll(".");
         return OBFUSCATED_AT.matcher(lower).replaceAll("@");
     }
