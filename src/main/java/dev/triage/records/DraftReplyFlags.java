@@ -11,12 +11,12 @@ import java.util.regex.Pattern;
 
 /**
  * What a support tool should hold a draft reply for before a person reviews it: markup, links,
- * contact details that the ticket itself does not contain, code. The reply is model output that a
- * ticket may have steered; these are heuristics (no flag does not mean safe). The text is
- * normalized first (NFKC, so fullwidth and other compatibility forms count as what they look like;
- * invisible format characters removed; lower case; "hxxp", "[.]" and "[at]" spelled out). The work
- * is bounded: at most {@link #MAX_CHECKED_CHARS} of the reply and {@link #MAX_OWN_TEXT_CHARS} of
- * the ticket are read, and every pattern is linear in them.
+ * contact details that the ticket itself does not contain, code, a greeting of someone else. The
+ * reply is model output that a ticket may have steered; these are heuristics (no flag does not mean
+ * safe). The text is normalized first (NFKC, so fullwidth and other compatibility forms count as
+ * what they look like; invisible format characters removed; lower case; "hxxp", "[.]" and "[at]"
+ * spelled out). The work is bounded: at most {@link #MAX_CHECKED_CHARS} of the reply and {@link
+ * #MAX_OWN_TEXT_CHARS} of the ticket are read, and every pattern is linear in them.
  */
 public final class DraftReplyFlags {
 
@@ -31,6 +31,12 @@ public final class DraftReplyFlags {
 
     /** Code fences or template expressions ({@code ```}, <code>{{</code>, <code>${</code>). */
     public static final String CODE = "code";
+
+    /**
+     * The reply greets someone by a name that is neither the customer's (profile) nor in the
+     * ticket's text: written for another customer, or steered.
+     */
+    public static final String MENTIONS_OTHER_CUSTOMER = "mentions_other_customer";
 
     /** The reply is longer than what is checked: the rest was not looked at. */
     public static final String TOO_LONG = "too_long";
@@ -69,6 +75,31 @@ public final class DraftReplyFlags {
             Pattern.compile("(?<![\\w+.,:/-])\\+?\\(?\\d[\\d ().-]{5,22}\\d(?![\\w-])");
     private static final Pattern DATE_OR_TIME =
             Pattern.compile("\\d{4}[-/.]\\d{1,2}[-/.]\\d{1,2}|\\d{1,2}[-/.]\\d{1,2}[-/.]\\d{2,4}");
+
+    private static final Pattern GREETING =
+            Pattern.compile(
+                    "(?<![\\p{L}])(?i:dear|hi|hello|hey|good morning|good afternoon|good evening)"
+                            + ",?[ \\t]{1,4}(\\p{Lu}[\\p{L}'\u2019-]{1,30})");
+    private static final Set<String> NOT_NAMES =
+            Set.of(
+                    "there",
+                    "team",
+                    "customer",
+                    "customers",
+                    "sir",
+                    "madam",
+                    "all",
+                    "again",
+                    "everyone",
+                    "friend",
+                    "valued",
+                    "support",
+                    "user",
+                    "client",
+                    "colleague",
+                    "colleagues",
+                    "folks");
+    private static final Pattern NON_LETTERS = Pattern.compile("[^\\p{L}'\u2019-]+");
 
     /** Top-level domains that make a bare word.word a link; IDN and punycode ones always do. */
     private static final Set<String> TLDS =
@@ -186,13 +217,22 @@ public final class DraftReplyFlags {
 
     private DraftReplyFlags() {}
 
-    /** The flags of a result's draft reply, against the ticket's own subject and body. */
+    /**
+     * The flags of a result's draft reply, against the ticket's own subject and body and the name
+     * in its customer's profile.
+     */
     public static List<String> forTicket(String draftReply, Ticket ticket) {
         if (ticket == null) {
             return of(draftReply, (String) null);
         }
-        String subject = ticket.subject() == null ? "" : ticket.subject();
-        return of(draftReply, subject + "\n" + (ticket.body() == null ? "" : ticket.body()));
+        StringBuilder own = new StringBuilder();
+        own.append(ticket.subject() == null ? "" : ticket.subject()).append('\n');
+        own.append(ticket.body() == null ? "" : ticket.body());
+        CustomerContext c = ticket.customer();
+        if (c != null && c.profile() != null && c.profile().name() != null) {
+            own.append('\n').append(c.profile().name());
+        }
+        return of(draftReply, own.toString());
     }
 
     /** The flags of {@code draftReply}, in a fixed order; {@code ownText}: the ticket's text. */
@@ -202,7 +242,8 @@ public final class DraftReplyFlags {
             return flags;
         }
         boolean tooLong = draftReply.length() > MAX_CHECKED_CHARS;
-        String text = normalize(draftReply, MAX_CHECKED_CHARS);
+        String cleaned = clean(draftReply, MAX_CHECKED_CHARS);
+        String text = spelledOut(cleaned.toLowerCase(Locale.ROOT));
         // Each pattern runs only where its first character occurs: most replies are plain prose.
         boolean html =
                 (text.indexOf('<') >= 0 && TAG.matcher(text).find())
@@ -243,12 +284,37 @@ public final class DraftReplyFlags {
         boolean code =
                 (text.indexOf('`') >= 0 || text.indexOf('~') >= 0 || text.indexOf('{') >= 0)
                         && CODE_PATTERN.matcher(text).find();
+        boolean other = mentionsOther(cleaned, ownText);
         add(flags, html, HTML);
         add(flags, links, LINKS);
         add(flags, contact, CONTACT_DETAILS);
         add(flags, code, CODE);
+        add(flags, other, MENTIONS_OTHER_CUSTOMER);
         add(flags, tooLong, TOO_LONG);
         return flags;
+    }
+
+    /** A greeted name ("Dear Ada") that is not a word of the ticket's own text. */
+    private static boolean mentionsOther(String cleanedReply, String ownText) {
+        Matcher m = GREETING.matcher(cleanedReply);
+        Set<String> ownWords = null;
+        while (m.find()) {
+            String name = m.group(1).toLowerCase(Locale.ROOT);
+            if (NOT_NAMES.contains(name)) {
+                continue;
+            }
+            if (ownWords == null) {
+                ownWords = new HashSet<>();
+                String own = clean(ownText == null ? "" : ownText, MAX_OWN_TEXT_CHARS);
+                for (String w : NON_LETTERS.split(own.toLowerCase(Locale.ROOT))) {
+                    ownWords.add(w);
+                }
+            }
+            if (!ownWords.contains(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean hasDigit(String s) {
@@ -328,6 +394,21 @@ public final class DraftReplyFlags {
 
     /** NFKC, without format characters, lower case, obfuscations spelled out; at most max chars. */
     static String normalize(String s, int max) {
+        return spelledOut(clean(s, max).toLowerCase(Locale.ROOT));
+    }
+
+    /** Lower-case text with "hxxp", "[.]", "(dot)", "[at]" and the like spelled out. */
+    private static String spelledOut(String lower) {
+        lower = lower.replace("hxxp", "http").replace("h**p", "http").replace("[:]", ":");
+        if (lower.indexOf('[') < 0 && lower.indexOf('(') < 0 && lower.indexOf('{') < 0) {
+            return lower;
+        }
+        lower = OBFUSCATED_DOT.matcher(lower).replaceAll(".");
+        return OBFUSCATED_AT.matcher(lower).replaceAll("@");
+    }
+
+    /** NFKC and without format characters (zero-width, bidi, tags); at most max chars. */
+    private static String clean(String s, int max) {
         String cut = s.length() > max ? s.substring(0, max) : s;
         String n = Normalizer.normalize(cut, Normalizer.Form.NFKC);
         StringBuilder out = new StringBuilder(n.length());
@@ -341,13 +422,7 @@ public final class DraftReplyFlags {
             }
             out.append(c);
         }
-        String lower = out.toString().toLowerCase(Locale.ROOT);
-        lower = lower.replace("hxxp", "http").replace("h**p", "http").replace("[:]", ":");
-        if (lower.indexOf('[') < 0 && lower.indexOf('(') < 0 && lower.indexOf('{') < 0) {
-            return lower;
-        }
-        lower = OBFUSCATED_DOT.matcher(lower).replaceAll(".");
-        return OBFUSCATED_AT.matcher(lower).replaceAll("@");
+        return out.toString();
     }
 
     /** True at either half of a supplementary format character (Unicode tags, for one). */

@@ -91,6 +91,29 @@ class DraftReplyFlagsTest {
     }
 
     @Test
+    void aReplyThatGreetsSomeoneElseMentionsAnotherCustomer() {
+        Ticket bob =
+                new Ticket("T-2", "S-2", "C-2", "email", "Outage", "Is it down?", 0L, "t", 0, 0L)
+                        .withCustomer(
+                                new CustomerContext(
+                                        new CustomerProfile("C-2", "Bob Stone", "gold", null, null),
+                                        List.of()));
+        // a reply written for Ada (the incident cache serves one reply to many tickets)
+        assertThat(DraftReplyFlags.forTicket("Dear Ada, we are on it.", bob))
+                .containsExactly("mentions_other_customer");
+        assertThat(DraftReplyFlags.forTicket("Hello Ada Lovelace, we are on it.", bob))
+                .containsExactly("mentions_other_customer");
+        assertThat(DraftReplyFlags.forTicket("Dear Bob, we are on it.", bob)).isEmpty();
+        assertThat(DraftReplyFlags.forTicket("Hi Stone, we are on it.", bob)).isEmpty();
+        assertThat(DraftReplyFlags.forTicket("Hi there, dear customer. Hello again!", bob))
+                .isEmpty();
+        // a name the ticket itself signs with is the customer's own
+        Ticket signed =
+                new Ticket("T-3", "S-3", null, "email", null, "Help! Carla", 0L, "t", 0, 0L);
+        assertThat(DraftReplyFlags.forTicket("Dear Carla, we will help.", signed)).isEmpty();
+    }
+
+    @Test
     void theWorkIsBoundedAndAnOverlongReplyIsFlagged() {
         String huge = "a.".repeat(200_000) + "a";
         long start = System.nanoTime();
@@ -109,5 +132,11 @@ class DraftReplyFlagsTest {
                                 "<b>Hi</b> see https://x.example or mail a@b.example```x```"
                                         + " and the rest"))
                 .containsExactly("html", "links", "contact_details", "code");
+        assertThat(
+                        DraftReplyFlags.of(
+                                "Dear Eve, <b>x</b> https://x.example a@b.example ```x```",
+                                "I am Bob"))
+                .containsExactly(
+                        "html", "links", "contact_details", "code", "mentions_other_customer");
     }
 }
