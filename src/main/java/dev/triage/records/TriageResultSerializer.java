@@ -112,6 +112,10 @@ public class TriageResultSerializer implements KafkaRecordSerializationSchema<Tr
         node.put("triaged_at", Json.isoInstant(r.triagedAt()));
         node.put("latency_ms", r.latencyMs());
         node.put("cached", r.cached());
+        var flags = node.putArray("draft_reply_flags");
+        for (String f : r.draftReplyFlags()) {
+            flags.add(name(f, 64));
+        }
         if (truncated) {
             node.put("truncated", true);
         }

@@ -17,6 +17,7 @@ import dev.triage.llm.TriageAnswerParser;
 import dev.triage.llm.TriageAnswerParser.InvalidAnswerException;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetter.Reason;
+import dev.triage.records.DraftReplyFlags;
 import dev.triage.records.Json;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
@@ -1006,7 +1007,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         ticket.createdAt(),
                         now,
                         Math.max(0, now - current.acceptedAt()),
-                        cached);
+                        cached,
+                        DraftReplyFlags.forTicket(answer.draftReply(), ticket));
         output.collect(new StreamRecord<>(result, ticket.createdAt()));
         resultsEmitted.inc();
         promptTokens.inc(usedPromptTokens);
@@ -1175,11 +1177,9 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private void appendHistory(PendingTicket current, TriageAnswer answer) throws Exception {
         List<Turn> history = historyState.value();
         List<Turn> updated = history == null ? new ArrayList<>() : new ArrayList<>(history);
-        String text = PromptBuilder.ticketText(current.ticket());
-        int maxTextChars = Math.max(200, settings.historyChars() / 2);
-        if (text.length() > maxTextChars) {
-            text = text.substring(0, maxTextChars) + " [...]";
-        }
+        String text =
+                PromptBuilder.historyText(
+                        current.ticket(), Math.max(200, settings.historyChars() / 2));
         updated.add(new Turn(current.turn(), current.ticket().ticketId(), text, answer.toJson()));
         int chars = updated.stream().mapToInt(Turn::chars).sum();
         while (!updated.isEmpty()

@@ -1,5 +1,6 @@
 package dev.triage.tools;
 
+import dev.triage.llm.TicketBlock;
 import dev.triage.records.Json;
 import dev.triage.records.LabelledCsv;
 
@@ -140,13 +141,17 @@ public final class EmbeddingTriager {
      * @param allowed categories the answer may use (from the request's schema), in order
      * @param systemPrompt the request's system message; its "- name: description" lines describe
      *     categories that have no examples
-     * @param ticketText the ticket as the job formats it (header lines, blank line, body)
+     * @param ticket the ticket as the request's data block carries it
      * @param earlierTurns how many earlier turns the request carried
      */
     public ObjectNode triage(
-            List<String> allowed, String systemPrompt, String ticketText, int earlierTurns) {
-        String body = RuleBasedTriager.bodyOf(ticketText);
-        String subject = subjectOf(ticketText);
+            List<String> allowed,
+            String systemPrompt,
+            TicketBlock.Contents ticket,
+            int earlierTurns) {
+        String body = RuleBasedTriager.bodyOf(ticket);
+        String subject =
+                ticket.subject() == null || ticket.subject().isBlank() ? null : ticket.subject();
         String text = (subject == null ? "" : subject + ". ") + body;
         float[] v = embed(text.length() > MAX_CHARS ? text.substring(0, MAX_CHARS) : text);
 
@@ -263,18 +268,6 @@ public final class EmbeddingTriager {
     /** Labels match case-insensitively, with '-' and '_' alike ("SHIPPING_ADDRESS"). */
     private static String key(String label) {
         return label.toLowerCase(Locale.ROOT).replace('-', '_');
-    }
-
-    private static String subjectOf(String ticketText) {
-        for (String line : ticketText.split("\n")) {
-            if (line.isEmpty()) {
-                return null;
-            }
-            if (line.startsWith("Subject: ")) {
-                return line.substring("Subject: ".length());
-            }
-        }
-        return null;
     }
 
     private static String argmax(Map<String, Double> scores) {

@@ -1,5 +1,6 @@
 package dev.triage.tools;
 
+import dev.triage.llm.TicketBlock;
 import dev.triage.records.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -124,7 +125,10 @@ public final class LocalModelServer implements AutoCloseable {
     @FunctionalInterface
     public interface Triager {
         ObjectNode triage(
-                List<String> allowed, String systemPrompt, String ticketText, int earlierTurns);
+                List<String> allowed,
+                String systemPrompt,
+                TicketBlock.Contents ticket,
+                int earlierTurns);
     }
 
     private final Options options;
@@ -561,14 +565,19 @@ public final class LocalModelServer implements AutoCloseable {
             String system = null;
             int assistantTurns = 0;
             String lastTicket = null;
+            TicketBlock.Contents ticket = null;
             for (JsonNode m : messages) {
                 String role = m.path("role").asText();
                 switch (role) {
                     case "system" -> system = m.path("content").asText();
                     case "user" -> {
                         lastUser = m.path("content").asText();
-                        if (lastUser.startsWith("Ticket ")) {
+                        // The job's ticket is one data block (TicketBlock); its JSON is read,
+                        // never header lines of the text.
+                        TicketBlock.Contents c = TicketBlock.read(lastUser);
+                        if (c != null) {
                             lastTicket = lastUser;
+                            ticket = c;
                         }
                     }
                     case "assistant" -> assistantTurns++;
@@ -584,6 +593,10 @@ public final class LocalModelServer implements AutoCloseable {
             if (lastUser == null) {
                 throw new BadRequest("no user message");
             }
+            if (ticket == null) {
+                // Another client's plain prompt: the whole message is the ticket's text.
+                ticket = TicketBlock.Contents.legacy(lastUser);
+            }
             if (lastUser.contains("[[simulate:400]]")) {
                 throw new BadRequest("simulated bad request");
             }
@@ -598,7 +611,7 @@ public final class LocalModelServer implements AutoCloseable {
                             .triage(
                                     allowedCategories(request, system),
                                     system,
-                                    lastUser,
+                                    ticket,
                                     assistantTurns)
                             .toString();
             if (ProviderProfile.chance(profile.truncatedRate())) {

@@ -1,5 +1,6 @@
 package dev.triage.tools;
 
+import dev.triage.llm.TicketBlock;
 import dev.triage.records.Json;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -146,13 +147,16 @@ public final class RuleBasedTriager {
      *
      * @param allowed categories the answer may use (from the request's schema), in order
      * @param systemPrompt the request's system message; "- name: description" lines add keywords
-     * @param ticketText the ticket as the job formats it (header lines, blank line, body)
+     * @param ticket the ticket as the request's data block carries it
      * @param earlierTurns how many earlier turns the request carried
      */
     public static ObjectNode triage(
-            List<String> allowed, String systemPrompt, String ticketText, int earlierTurns) {
-        String body = bodyOf(ticketText);
-        String text = ticketText.toLowerCase(Locale.ROOT);
+            List<String> allowed,
+            String systemPrompt,
+            TicketBlock.Contents ticket,
+            int earlierTurns) {
+        String body = bodyOf(ticket);
+        String text = textOf(ticket).toLowerCase(Locale.ROOT);
         Map<String, String> descriptions = new LinkedHashMap<>();
         Matcher m = CATEGORY_LINE.matcher(systemPrompt == null ? "" : systemPrompt);
         while (m.find()) {
@@ -212,9 +216,20 @@ public final class RuleBasedTriager {
         return neg > pos ? "negative" : pos > neg ? "positive" : "neutral";
     }
 
-    static String bodyOf(String ticketText) {
-        int blank = ticketText.indexOf("\n\n");
-        return blank < 0 ? ticketText : ticketText.substring(blank + 2);
+    /** The body of a block's ticket (an old-format earlier text as a whole). */
+    static String bodyOf(TicketBlock.Contents ticket) {
+        if (ticket.body() != null) {
+            return ticket.body();
+        }
+        return ticket.text() == null ? "" : ticket.text();
+    }
+
+    /** The words the rules read: the subject, if any, and the body. */
+    static String textOf(TicketBlock.Contents ticket) {
+        String subject = ticket.subject();
+        return subject == null || subject.isBlank()
+                ? bodyOf(ticket)
+                : subject + "\n" + bodyOf(ticket);
     }
 
     static String firstSentence(String body) {

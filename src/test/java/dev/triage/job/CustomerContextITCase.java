@@ -2,6 +2,7 @@ package dev.triage.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.triage.llm.TicketBlock;
 import dev.triage.records.Json;
 import dev.triage.testing.MiniClusters;
 import dev.triage.testing.TriageStack;
@@ -96,15 +97,21 @@ class CustomerContextITCase {
             // gold + negative: one level more than the model's "high" (the word "unacceptable")
             assertThat(byId.get("T-G1").get("priority").asText()).isEqualTo("urgent");
 
-            assertThat(prompt(stack, "T-G1"))
-                    .contains("Customer: Ada (tier gold, plan pro, language en)");
-            assertThat(prompt(stack, "T-L1")).contains("Customer: Lea (tier silver");
-            assertThat(prompt(stack, "T-N1")).contains("Customer: C-NONE (profile not available)");
-            assertThat(prompt(stack, "T-A1")).doesNotContain("Customer:");
-            assertThat(prompt(stack, "T-G2")).contains("Customer's recent tickets: T-G1 (billing");
-            assertThat(prompt(stack, "T-G2"))
+            TicketBlock.Customer ada = customer(stack, "T-G1");
+            assertThat(List.of(ada.name(), ada.tier(), ada.plan(), ada.language()))
+                    .containsExactly("Ada", "gold", "pro", "en");
+            assertThat(customer(stack, "T-L1").tier()).isEqualTo("silver");
+            TicketBlock.Customer none = customer(stack, "T-N1");
+            assertThat(none.customerId()).isEqualTo("C-NONE");
+            assertThat(none.profileAvailable()).isFalse();
+            assertThat(customer(stack, "T-A1")).isNull();
+            TicketBlock.Recent earlier = customer(stack, "T-G2").recentTickets().get(0);
+            assertThat(earlier.ticketId()).isEqualTo("T-G1");
+            assertThat(earlier.category()).isEqualTo("billing");
+            assertThat(customer(stack, "T-G2").recentTickets())
                     .as("the job's own result is history, a forged one is not")
-                    .doesNotContain("T-FORGED");
+                    .extracting(TicketBlock.Recent::ticketId)
+                    .containsExactly("T-G1");
             Files.deleteIfExists(historyKey);
 
             assertThat(dead).hasSize(1);
@@ -113,6 +120,13 @@ class CustomerContextITCase {
             assertThat(letter.at("/source/topic").asText()).isEqualTo("customers");
             assertThat(letter.get("payload").asText()).isEqualTo("not json");
         }
+    }
+
+    /** The customer in the data block of the ticket's prompt (null: none). */
+    private static TicketBlock.Customer customer(TriageStack stack, String ticketId) {
+        TicketBlock.Contents block = TicketBlock.read(prompt(stack, ticketId));
+        assertThat(block).as(ticketId).isNotNull();
+        return block.customer();
     }
 
     private static String prompt(TriageStack stack, String ticketId) {

@@ -3,6 +3,7 @@ package dev.triage.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.config.JobSettings;
+import dev.triage.llm.TicketBlock;
 import dev.triage.records.Json;
 import dev.triage.testing.EmbeddedKafka;
 import dev.triage.testing.MiniClusters;
@@ -30,8 +31,6 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The whole job on a MiniCluster (parallelism 2, RocksDB, checkpoints every second) with a real
@@ -47,7 +46,6 @@ class TriageJobITCase {
     private static final int TICKETS_PER_SESSION = 10;
     private static final int HISTORY_TURNS = 6;
     private static final long MODEL_LATENCY_MS = Long.getLong("triage.it.latencyMs", 60);
-    private static final Pattern TICKET_ID = Pattern.compile("^Ticket (\\S+)");
 
     @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.rocksDb(1);
 
@@ -238,17 +236,16 @@ class TriageJobITCase {
             String last = messages.get(messages.size() - 1).get("content").asText();
             if (last.startsWith("Your previous answer could not be used")) {
                 // The one repair attempt of a broken answer: the ticket comes two messages earlier.
-                Matcher t =
-                        TICKET_ID.matcher(
-                                messages.get(messages.size() - 3).get("content").asText());
-                assertThat(t.find()).isTrue();
-                repaired.add(t.group(1));
+                TicketBlock.Contents t =
+                        TicketBlock.read(messages.get(messages.size() - 3).get("content").asText());
+                assertThat(t).isNotNull();
+                repaired.add(t.ticketId());
                 continue;
             }
-            Matcher m = TICKET_ID.matcher(last);
-            assertThat(m.find()).isTrue();
-            assertThat(requestByTicket.put(m.group(1), request))
-                    .as("asked twice: %s", m.group(1))
+            TicketBlock.Contents m = TicketBlock.read(last);
+            assertThat(m).as("the last message is a ticket's data block").isNotNull();
+            assertThat(requestByTicket.put(m.ticketId(), request))
+                    .as("asked twice: %s", m.ticketId())
                     .isNull();
         }
         assertThat(requestByTicket).hasSize(validTickets);

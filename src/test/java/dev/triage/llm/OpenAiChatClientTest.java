@@ -167,8 +167,10 @@ class OpenAiChatClientTest {
                 .contains("- other: rest");
         assertThat(msgs.get(1).get("content").asText()).contains("charged twice");
         assertThat(msgs.get(2).get("role").asText()).isEqualTo("assistant");
-        assertThat(msgs.get(3).get("content").asText())
-                .startsWith("Ticket T-2 via email\nSubject: Refund");
+        TicketBlock.Contents ticket = TicketBlock.read(msgs.get(3).get("content").asText());
+        assertThat(ticket.ticketId()).isEqualTo("T-2");
+        assertThat(ticket.channel()).isEqualTo("email");
+        assertThat(ticket.subject()).isEqualTo("Refund");
         JsonNode format = body.get("response_format");
         assertThat(format.get("type").asText()).isEqualTo("json_schema");
         assertThat(format.get("json_schema").get("strict").asBoolean()).isTrue();

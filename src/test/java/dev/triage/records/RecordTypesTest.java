@@ -102,9 +102,61 @@ class RecordTypesTest {
                         "created_at",
                         "triaged_at",
                         "cached",
-                        "latency_ms");
+                        "latency_ms",
+                        "draft_reply_flags");
+        assertThat(json.get("draft_reply_flags").isArray()).isTrue();
         assertThat(json.at("/usage/prompt_tokens").asInt()).isEqualTo(10);
         assertThat(json.get("triaged_at").asText()).isEqualTo("1970-01-01T00:00:01Z");
+    }
+
+    @Test
+    void aResultCarriesItsDraftReplyFlagsThroughFlinkAndIntoTheJson() throws Exception {
+        TriageResult flagged =
+                new TriageResult(
+                        "T-1",
+                        "S-1",
+                        null,
+                        1,
+                        "billing",
+                        "high",
+                        "negative",
+                        "s",
+                        "<b>Pay</b> at https://evil.example",
+                        0.5,
+                        "m",
+                        1,
+                        10,
+                        5,
+                        1L,
+                        2L,
+                        3L,
+                        false,
+                        List.of("html", "links"));
+        assertRoundTrip(TriageResult.class, flagged);
+        var json = Json.MAPPER.readTree(TriageResultSerializer.toJson(flagged));
+        assertThat(json.get("draft_reply_flags").toString()).isEqualTo("[\"html\",\"links\"]");
+        // Without flags given, they are computed from the reply alone.
+        TriageResult computed =
+                new TriageResult(
+                        "T-1",
+                        "S-1",
+                        null,
+                        1,
+                        "billing",
+                        "high",
+                        "negative",
+                        "s",
+                        "<b>Pay</b> at https://evil.example",
+                        0.5,
+                        "m",
+                        1,
+                        10,
+                        5,
+                        1L,
+                        2L,
+                        3L,
+                        false);
+        assertThat(computed.draftReplyFlags()).containsExactly("html", "links");
     }
 
     @Test

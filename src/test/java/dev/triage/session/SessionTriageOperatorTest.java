@@ -2,6 +2,7 @@ package dev.triage.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.triage.llm.TriageAnswer;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.TriageResult;
 
@@ -77,6 +78,28 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
         assertThat(llm.calls).hasSize(3);
         assertThat(llm.calls.get(2).lastUserMessage()).contains("T-3");
         assertThat(llm.maxInFlight.get()).isEqualTo(2);
+    }
+
+    @Test
+    void aResultFlagsItsDraftReplyAgainstTheTicketsOwnText() throws Exception {
+        harness = open(settings(8), null);
+        harness.processElement(
+                record(ticket("S-1", "T-1", "Please call me back at +44 20 7946 0958.")));
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        llm.calls
+                .get(0)
+                .answer(
+                        new TriageAnswer(
+                                "other",
+                                "normal",
+                                "neutral",
+                                "call back",
+                                "We will call +44 20 7946 0958, or see <a href=x>evil.com</a>.",
+                                0.9));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+        // the ticket's own number is no contact detail of someone else
+        assertThat(harness.extractOutputValues().get(0).draftReplyFlags())
+                .containsExactly("html", "links");
     }
 
     @Test

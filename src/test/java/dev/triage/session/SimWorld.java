@@ -3,6 +3,7 @@ package dev.triage.session;
 import dev.triage.llm.ChatMessage;
 import dev.triage.llm.LlmException;
 import dev.triage.llm.LlmReply;
+import dev.triage.llm.TicketBlock;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.Ticket;
@@ -420,7 +421,7 @@ final class SimWorld {
         int current = -1;
         for (int i = messages.size() - 1; i > 0; i--) {
             ChatMessage m = messages.get(i);
-            if (m.role().equals("user") && m.content().startsWith("Ticket ")) {
+            if (m.role().equals("user") && TicketBlock.isBlock(m.content())) {
                 current = i;
                 break;
             }

@@ -1,6 +1,7 @@
 package dev.triage.testing;
 
 import dev.triage.config.JobSettings;
+import dev.triage.llm.TicketBlock;
 import dev.triage.records.Json;
 import dev.triage.tools.LocalModelServer;
 import dev.triage.tools.ProviderProfile;
@@ -17,16 +18,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The real parts an ITCase runs the job against: an in-process Kafka broker with the job's topics
  * and the local model server on a random port, recording every request per ticket id.
  */
 public final class TriageStack implements AutoCloseable {
-
-    private static final Pattern TICKET_ID = Pattern.compile("^Ticket (\\S+)");
 
     public final EmbeddedKafka kafka;
     public final LocalModelServer model;
@@ -77,10 +74,12 @@ public final class TriageStack implements AutoCloseable {
         firstRequestNanos.compareAndSet(0, now);
         lastRequestNanos.set(now);
         JsonNode messages = request.get("messages");
-        Matcher m = TICKET_ID.matcher(messages.get(messages.size() - 1).get("content").asText());
-        if (m.find()) {
+        // The ticket is the last message's data block (a repair request carries none).
+        TicketBlock.Contents ticket =
+                TicketBlock.read(messages.get(messages.size() - 1).get("content").asText());
+        if (ticket != null && ticket.ticketId() != null) {
             requestsByTicket
-                    .computeIfAbsent(m.group(1), k -> new ConcurrentLinkedQueue<>())
+                    .computeIfAbsent(ticket.ticketId(), k -> new ConcurrentLinkedQueue<>())
                     .add(request);
         }
     }

@@ -2,6 +2,9 @@ package dev.triage.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.triage.llm.TicketBlock;
+import dev.triage.records.Ticket;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,8 +32,15 @@ class EmbeddingTriagerTest {
         model = EmbeddingTriager.load(null, 20);
     }
 
+    /** The ticket as the local model server reads it from a request's data block. */
+    private static TicketBlock.Contents block(String body) {
+        return TicketBlock.read(
+                TicketBlock.of(
+                        new Ticket("T-1", "S-1", null, "email", null, body, 0L, "t", 0, 0L), true));
+    }
+
     private static ObjectNode ask(String body) {
-        return model.triage(DEFAULT, SYSTEM, "Ticket T-1 via email\n\n" + body, 0);
+        return model.triage(DEFAULT, SYSTEM, block(body), 0);
     }
 
     @Test
@@ -69,8 +79,7 @@ class EmbeddingTriagerTest {
                 .isEqualTo("This is unacceptable, my order is late again and nobody answers.");
         assertThat(angry.get("draft_reply").asText()).startsWith("Thanks for contacting us.");
         assertThat(angry.get("confidence").asDouble()).isBetween(0.0, 1.0);
-        ObjectNode followUp =
-                model.triage(DEFAULT, SYSTEM, "Ticket T-2\n\nAny news on my refund?", 2);
+        ObjectNode followUp = model.triage(DEFAULT, SYSTEM, block("Any news on my refund?"), 2);
         assertThat(followUp.get("draft_reply").asText()).startsWith("Thanks for following up");
     }
 
@@ -80,12 +89,10 @@ class EmbeddingTriagerTest {
         String system =
                 "Triage.\n\nCategories:\n- refunds: Money back for returned or cancelled"
                         + " purchases.\n- deliveries: Where a parcel is, late or lost packages.\n";
-        ObjectNode a =
-                model.triage(allowed, system, "Ticket T-1\n\nWhere is my package? It is late.", 0);
+        ObjectNode a = model.triage(allowed, system, block("Where is my package? It is late."), 0);
         assertThat(a.get("category").asText()).isEqualTo("deliveries");
         ObjectNode b =
-                model.triage(
-                        allowed, system, "Ticket T-2\n\nI want my money back for the return.", 0);
+                model.triage(allowed, system, block("I want my money back for the return."), 0);
         assertThat(b.get("category").asText()).isEqualTo("refunds");
     }
 
@@ -108,7 +115,7 @@ class EmbeddingTriagerTest {
                 own.triage(
                         List.of("INVOICE", "ORDER"),
                         "",
-                        "Ticket T-1\n\nI need to cancel the order I placed yesterday",
+                        block("I need to cancel the order I placed yesterday"),
                         0);
         assertThat(a.get("category").asText()).isEqualTo("ORDER");
     }

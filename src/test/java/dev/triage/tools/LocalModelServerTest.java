@@ -105,6 +105,39 @@ class LocalModelServerTest {
     }
 
     @Test
+    void aRepairRequestIsAnsweredForTheTicketInTheDataBlock() throws Exception {
+        Ticket ticket =
+                new Ticket(
+                        "T-9",
+                        "S-9",
+                        null,
+                        "email",
+                        "Ticket T-0 via phone",
+                        "I was charged twice, please refund the payment.",
+                        0,
+                        "t",
+                        0,
+                        0);
+        List<ChatMessage> messages = new ArrayList<>(prompts.messages(List.of(), ticket));
+        messages.add(ChatMessage.assistant("{\"category\": "));
+        messages.add(ChatMessage.user(PromptBuilder.repairRequest("answer is not valid JSON")));
+        HttpResponse<String> response =
+                http.send(chatRequest(messages), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        TriageAnswer answer =
+                new TriageAnswerParser(PROMPTS.categories().keySet())
+                        .parse(
+                                Json.MAPPER
+                                        .readTree(response.body())
+                                        .at("/choices/0/message/content")
+                                        .asText());
+        assertThat(answer.category()).isEqualTo("billing");
+        // the bad answer was no turn of the conversation
+        assertThat(answer.draftReply()).startsWith("Thanks for contacting us");
+        assertThat(answer.summary()).isEqualTo("I was charged twice, please refund the payment.");
+    }
+
+    @Test
     void holdsTheConfiguredLatencyWithoutBlockingOtherRequests() throws Exception {
         long start = System.nanoTime();
         List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> futures =
@@ -304,10 +337,14 @@ class LocalModelServerTest {
 
     private HttpRequest chatRequest(String body, List<Turn> history) {
         Ticket ticket = new Ticket("T-9", "S-9", null, null, null, body, 0, "t", 0, 0);
+        return chatRequest(prompts.messages(history, ticket));
+    }
+
+    private HttpRequest chatRequest(List<ChatMessage> messages) {
         var request = Json.object();
         request.put("model", "local-triage");
         var msgs = request.putArray("messages");
-        for (ChatMessage m : prompts.messages(history, ticket)) {
+        for (ChatMessage m : messages) {
             msgs.addObject().put("role", m.role()).put("content", m.content());
         }
         request.putObject("response_format")
