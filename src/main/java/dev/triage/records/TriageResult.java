@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * One triaged ticket, as written to the results topic (see {@link TriageResultSerializer}). {@code
  * summary} and {@code draftReply} are model output: untrusted text. {@code draftReplyFlags} says
- * what in the draft reply needs a person's review ({@link DraftReplyFlags}).
+ * what in the draft reply needs a person's review ({@link DraftReplyFlags}). {@code tenantId} is
+ * the ticket's tenant (null: none), so that the result read back as history stays in it.
  */
 public record TriageResult(
         String ticketId,
@@ -26,7 +27,8 @@ public record TriageResult(
         long triagedAt,
         long latencyMs,
         boolean cached,
-        List<String> draftReplyFlags) {
+        List<String> draftReplyFlags,
+        String tenantId) {
 
     public TriageResult {
         draftReplyFlags = draftReplyFlags == null ? List.of() : List.copyOf(draftReplyFlags);
@@ -74,6 +76,7 @@ public record TriageResult(
                 triagedAt,
                 latencyMs,
                 cached,
-                DraftReplyFlags.of(draftReply, (String) null));
+                DraftReplyFlags.of(draftReply, (String) null),
+                null);
     }
 }

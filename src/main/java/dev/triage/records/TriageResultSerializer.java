@@ -93,6 +93,9 @@ public class TriageResultSerializer implements KafkaRecordSerializationSchema<Tr
     private static ObjectNode node(
             TriageResult r, int nameBytes, String summary, String draftReply, boolean truncated) {
         var node = Json.object();
+        if (r.tenantId() != null) {
+            node.put("tenant_id", name(r.tenantId(), nameBytes));
+        }
         node.put("ticket_id", name(r.ticketId(), nameBytes));
         node.put("session_id", name(r.sessionId(), nameBytes));
         node.put("customer_id", name(r.customerId(), nameBytes));

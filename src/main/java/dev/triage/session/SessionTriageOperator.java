@@ -1008,7 +1008,8 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         now,
                         Math.max(0, now - current.acceptedAt()),
                         cached,
-                        DraftReplyFlags.forTicket(answer.draftReply(), ticket));
+                        DraftReplyFlags.forTicket(answer.draftReply(), ticket),
+                        ticket.tenantId());
         output.collect(new StreamRecord<>(result, ticket.createdAt()));
         resultsEmitted.inc();
         promptTokens.inc(usedPromptTokens);

@@ -153,6 +153,25 @@ class OutcomeDeserializerTest {
     }
 
     @Test
+    void aTenantsResultIsHistoryOfThatTenantsCustomerOnly() {
+        TriageResult plain = result("T-1", "C-1");
+        TriageResult acme =
+                new TriageResult(
+                        "T-1", "S-1", "C-1", 1, "billing", "normal", "neutral", "s", "d", 0.9, "m",
+                        1, 10, 5, 1_000L, 2_000L, 1_000L, false, List.of(), "acme");
+        var serializer = new TriageResultSerializer("triage-results");
+        var deserializer = new OutcomeDeserializer();
+        assertThat(read(deserializer, consumed(serializer.serialize(acme, null, null))))
+                .extracting(CustomerEvent::customerId)
+                .containsExactly("acme/C-1");
+        assertThat(read(deserializer, consumed(serializer.serialize(plain, null, null))))
+                .extracting(CustomerEvent::customerId)
+                .containsExactly("C-1");
+        assertThat(read(deserializer, forged(FORGED.replace("{", "{\"tenant_id\":\"a/b\","))))
+                .isEmpty();
+    }
+
+    @Test
     void aResultWithoutCustomerIsNoHistoryAndNoRejection() {
         var deserializer = new OutcomeDeserializer();
         assertThat(read(deserializer, forged("{\"ticket_id\":\"T-1\",\"customer_id\":null}")))

@@ -131,10 +131,12 @@ class RecordTypesTest {
                         2L,
                         3L,
                         false,
-                        List.of("html", "links"));
+                        List.of("html", "links"),
+                        "acme");
         assertRoundTrip(TriageResult.class, flagged);
         var json = Json.MAPPER.readTree(TriageResultSerializer.toJson(flagged));
         assertThat(json.get("draft_reply_flags").toString()).isEqualTo("[\"html\",\"links\"]");
+        assertThat(json.get("tenant_id").asText()).isEqualTo("acme");
         // Without flags given, they are computed from the reply alone.
         TriageResult computed =
                 new TriageResult(

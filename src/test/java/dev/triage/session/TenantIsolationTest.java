@@ -45,6 +45,9 @@ class TenantIsolationTest extends SessionOperatorTestBase {
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple("T-1", 1, "acme summary"),
                         org.assertj.core.groups.Tuple.tuple("T-1", 1, "globex summary"));
+        assertThat(harness.extractOutputValues())
+                .extracting(TriageResult::tenantId)
+                .containsExactly("acme", "globex");
         assertThat(deadLetters()).isEmpty();
     }
 
