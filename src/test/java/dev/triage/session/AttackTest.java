@@ -515,6 +515,36 @@ class AttackTest extends SessionOperatorTestBase {
         assertThat(poisonCalls).as(seen).isLessThanOrEqualTo(3 * poison + poison / 2);
     }
 
+    /**
+     * d120eae: tickets of tenant acme join customers under "acme/C-1", but a result does not carry
+     * tenant_id, so the outcome read back from the results topic is keyed by the bare "C-1": acme's
+     * customers never build a history (the repeat-contact rule never fires for a tenant), and the
+     * outcomes of C-1 in every tenant pile up under the untenanted C-1.
+     */
+    @Test
+    void aTenantsResultReadBackAsHistoryIsThatTenantsCustomersHistory() throws Exception {
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        Ticket t = ticket("S-1", "T-1", "my invoice is wrong").inTenant("acme");
+        harness.processElement(record(t));
+        llm.calls.get(0).answer(answer("billing", "invoice"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+
+        var written =
+                new dev.triage.records.TriageResultSerializer("triage-results")
+                        .serialize(harness.extractOutputValues().get(0), null, null);
+        List<dev.triage.records.CustomerEvent> history = new ArrayList<>();
+        new dev.triage.records.OutcomeDeserializer()
+                .deserialize(
+                        new org.apache.kafka.clients.consumer.ConsumerRecord<>(
+                                "triage-results", 0, 0L, written.key(), written.value()),
+                        new org.apache.flink.api.common.functions.util.ListCollector<>(history));
+        assertThat(history)
+                .as("the outcome joins the key acme's tickets of C-1 are joined on")
+                .extracting(dev.triage.records.CustomerEvent::customerId)
+                .containsExactly(t.customerKey());
+    }
+
     private static long unansweredCalls(FakeLlmClient llm) {
         return llm.calls.stream().filter(c -> !c.settled().get()).count();
     }
