@@ -431,6 +431,124 @@ class AttackTest extends SessionOperatorTestBase {
                 .containsExactly(2, 3, 4);
     }
 
+    // ------------------------------------------------------------------ session 6 (issue 12)
+
+    /**
+     * d120eae: a ticket without tenant_id whose session id is "acme/S-1" is keyed exactly like
+     * tenant acme's session S-1 (Tenants.key: tenant + "/" + id; ids may contain '/'), so it joins
+     * that conversation: its prompt replays acme's turns, and its ticket ids are checked against
+     * acme's for duplicates.
+     */
+    @Test
+    void anUntenantedSessionIdNeverReadsATenantsConversation() throws Exception {
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        harness.processElement(
+                record(ticket("S-1", "T-1", "acme's secret order 1234").inTenant("acme")));
+        llm.calls.get(0).answer(answer("billing", "acme summary"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+
+        harness.processElement(record(ticket("acme/S-1", "T-9", "what was my order number?")));
+        runMailsUntil(() -> llm.calls.size() == 2);
+        assertThat(llm.calls.get(1).allText())
+                .as("the prompt of a ticket of no tenant holds nothing of tenant acme's session")
+                .doesNotContain("secret order 1234")
+                .doesNotContain("acme summary");
+    }
+
+    /**
+     * d2cce0f: a healthy provider that answers every ticket except poison ones (they fail with a
+     * 502 every time), and healthy traffic that never stops. The failure-rate rule excludes only
+     * the ticket's own session, so the poison tickets of other sessions are taken as "the endpoint
+     * fails others' calls": each poison ticket needs more counted failures, its extra calls raise
+     * the failure share further (the circuit opens for everyone at 50 %), and one ticket in ten
+     * among the first 400 is enough. Before d2cce0f each cost exactly max-attempts = 3 calls.
+     */
+    @Test
+    void poisonTicketsOfOtherSessionsDoNotMultiplyEachOthersCalls() throws Exception {
+        gatewaySettings = gateway(false, false, 20);
+        harness = open(settings(32, 10_000), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        int poison = 40;
+        int maxTickets = 4_000;
+        int fed = 0;
+        int poisonCalls = 0;
+        long end = harness.getProcessingTime() + Duration.ofMinutes(30).toMillis();
+        while (deadLetters().size() < poison
+                && harness.getProcessingTime() < end
+                && harness.extractOutputValues().size() + deadLetters().size() < maxTickets) {
+            while (fed < maxTickets && fed < harness.extractOutputValues().size() + 100) {
+                boolean bad = fed < 10 * poison && fed % 10 == 0;
+                harness.processElement(
+                        record(ticket("S-" + fed, "T-" + fed, (bad ? "poison " : "fine ") + fed)));
+                fed++;
+            }
+            for (FakeLlmClient.Call c : llm.calls) {
+                if (!c.settled().get()) {
+                    harness.setProcessingTime(harness.getProcessingTime() + 1);
+                    if (c.lastUserMessage().contains("poison")) {
+                        poisonCalls++;
+                        c.fail(502, true);
+                    } else {
+                        c.answer(answer("other", "ok"));
+                    }
+                }
+            }
+            runMailsFor(Duration.ofMinutes(1), () -> unansweredCalls(llm) > 0);
+        }
+        String seen =
+                String.format(
+                        "after %s ms: %s healthy tickets answered, %s of %s poison tickets"
+                                + " dead-lettered, %s calls for poison (max-attempts 3); first"
+                                + " dead letter: %s",
+                        harness.getProcessingTime(),
+                        harness.extractOutputValues().size(),
+                        deadLetters().size(),
+                        poison,
+                        poisonCalls,
+                        deadLetters().isEmpty() ? "none" : deadLetters().get(0).detail());
+        assertThat(deadLetters())
+                .as(
+                        "every poison ticket dead-lettered while the provider answers the rest; "
+                                + seen)
+                .hasSize(poison);
+        assertThat(poisonCalls).as(seen).isLessThanOrEqualTo(3 * poison + poison / 2);
+    }
+
+    /**
+     * d120eae: tickets of tenant acme join customers under "acme/C-1", but a result does not carry
+     * tenant_id, so the outcome read back from the results topic is keyed by the bare "C-1": acme's
+     * customers never build a history (the repeat-contact rule never fires for a tenant), and the
+     * outcomes of C-1 in every tenant pile up under the untenanted C-1.
+     */
+    @Test
+    void aTenantsResultReadBackAsHistoryIsThatTenantsCustomersHistory() throws Exception {
+        harness = open(settings(8), null);
+        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        Ticket t = ticket("S-1", "T-1", "my invoice is wrong").inTenant("acme");
+        harness.processElement(record(t));
+        llm.calls.get(0).answer(answer("billing", "invoice"));
+        runMailsUntil(() -> harness.extractOutputValues().size() == 1);
+
+        var written =
+                new dev.triage.records.TriageResultSerializer("triage-results")
+                        .serialize(harness.extractOutputValues().get(0), null, null);
+        List<dev.triage.records.CustomerEvent> history = new ArrayList<>();
+        new dev.triage.records.OutcomeDeserializer()
+                .deserialize(
+                        new org.apache.kafka.clients.consumer.ConsumerRecord<>(
+                                "triage-results", 0, 0L, written.key(), written.value()),
+                        new org.apache.flink.api.common.functions.util.ListCollector<>(history));
+        assertThat(history)
+                .as("the outcome joins the key acme's tickets of C-1 are joined on")
+                .extracting(dev.triage.records.CustomerEvent::customerId)
+                .containsExactly(t.customerKey());
+    }
+
+    private static long unansweredCalls(FakeLlmClient llm) {
+        return llm.calls.stream().filter(c -> !c.settled().get()).count();
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /**
