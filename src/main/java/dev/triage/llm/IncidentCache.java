@@ -1,5 +1,6 @@
 package dev.triage.llm;
 
+import dev.triage.records.Tenants;
 import dev.triage.records.Ticket;
 
 import java.text.Normalizer;
@@ -52,38 +53,53 @@ public final class IncidentCache {
     /** The cache key of a first ticket: its normalized text, within its tenant. */
     public static String key(Ticket t) {
         String text = normalize(t.subject(), t.body());
-        // normalize() leaves letters, digits and spaces only: the slash cannot come from the text.
-        return t.tenantId() == null || text.isEmpty() ? text : t.tenantId() + "/" + text;
+        return text.isEmpty() ? text : Tenants.key(t.tenantId(), text);
     }
 
     /**
-     * Whether the answer names the ticket's customer: their customer id, or a word of three or more
-     * letters of their profile's name, as a whole word in any case, in the summary or the draft.
+     * Whether the answer names the ticket's customer: their customer id, or a word of two or more
+     * letters of their profile's name, in the summary or the draft, in any case and accent. In
+     * scripts written with spaces a name word must stand as a word ("Li" in "Dear Li Wu", not in
+     * "light"); in those written without (Han, kana, Thai...) anywhere ("王小芳" in "王小芳您好"). Errs
+     * towards "names": such an answer is only not cached.
      */
     public static boolean namesCustomer(TriageAnswer answer, Ticket t) {
-        String text = normalize(answer.summary(), answer.draftReply()) + " ";
+        String text = " " + normalize(answer.summary(), answer.draftReply()) + " ";
         List<String> names = new ArrayList<>();
-        if (t.customerId() != null) {
-            names.add(t.customerId());
-        }
+        names.add(t.customerId());
         if (t.customer() != null && t.customer().profile() != null) {
+            names.add(t.customer().profile().customerId());
             String name = t.customer().profile().name();
             if (name != null) {
-                for (String word : normalize(name, "").split(" ")) {
-                    if (word.length() >= 3) {
-                        names.add(word);
-                    }
-                }
+                names.addAll(List.of(normalize(name, "").split(" ")));
             }
-            names.add(t.customer().profile().customerId());
         }
         for (String name : names) {
-            String n = normalize(name, "");
-            if (!n.isEmpty() && (" " + text).contains(" " + n + " ")) {
+            String n = name == null ? "" : normalize(name, "");
+            if (n.codePointCount(0, n.length()) < 2) {
+                continue;
+            }
+            if (writtenWithoutSpaces(n) ? text.contains(n) : text.contains(" " + n + " ")) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static boolean writtenWithoutSpaces(String word) {
+        return word.codePoints()
+                .anyMatch(
+                        c -> {
+                            Character.UnicodeScript s = Character.UnicodeScript.of(c);
+                            return s == Character.UnicodeScript.HAN
+                                    || s == Character.UnicodeScript.HIRAGANA
+                                    || s == Character.UnicodeScript.KATAKANA
+                                    || s == Character.UnicodeScript.THAI
+                                    || s == Character.UnicodeScript.LAO
+                                    || s == Character.UnicodeScript.KHMER
+                                    || s == Character.UnicodeScript.MYANMAR
+                                    || s == Character.UnicodeScript.TIBETAN;
+                        });
     }
 
     /** A cached answer to this text with the model that gave it, or null. */

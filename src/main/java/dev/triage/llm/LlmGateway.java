@@ -352,6 +352,16 @@ public final class LlmGateway implements AutoCloseable {
         return endpoints.get(sent.endpoint()).history.chancesNeeded(sent.caller(), maxAttempts);
     }
 
+    /**
+     * The ticket of {@code caller} (a session's hash) ended, answered or not: its failures are no
+     * longer waiting for an answer on any endpoint (see {@link OutcomeHistory}).
+     */
+    public void ticketEnded(int caller) {
+        for (Endpoint e : endpoints) {
+            e.history.forget(caller);
+        }
+    }
+
     /** 401, 403, 404 and exhausted quota concern every request to the endpoint, not one ticket. */
     public static boolean rejectsEveryRequest(LlmException failure) {
         int s = failure.status();

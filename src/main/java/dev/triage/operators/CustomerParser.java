@@ -105,6 +105,14 @@ public class CustomerParser extends ProcessFunction<RawCustomer, CustomerEvent> 
                     Reason.INVALID_FIELD,
                     "customer tenant_id must be 1 to 64 letters, digits, '.', '_' or '-'");
         }
+        JsonNode deleted = node.get("deleted");
+        if (deleted != null && !deleted.isNull() && !deleted.isBoolean()) {
+            throw rejected(Reason.INVALID_FIELD, "customer deleted must be true or false");
+        }
+        if (deleted != null && deleted.asBoolean(false)) {
+            // A tenant's customer is deleted so: a tombstone's key is an id of no tenant.
+            return CustomerEvent.deleted(Tenants.key(tenant, id));
+        }
         return CustomerEvent.profile(
                 Tenants.key(tenant, id),
                 new CustomerProfile(

@@ -1147,6 +1147,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     /** The session's current ticket is done: start its next waiting ticket, if any. */
     private void advance(String session) throws Exception {
         pendingTickets--;
+        gateway.ticketEnded(session.hashCode());
         // A session with work always has its expiry timer: only the time moves.
         lastActivityState.update(now());
         startNext(session);

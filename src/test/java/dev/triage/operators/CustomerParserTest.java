@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.triage.records.CustomerEvent;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.RawCustomer;
+import dev.triage.records.Tenants;
 
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -51,13 +52,15 @@ class CustomerParserTest {
     @Test
     void aTenantsProfileIsKeyedWithinTheTenant() throws Exception {
         send("acme/C-1", "{\"tenant_id\":\"acme\",\"customer_id\":\"C-1\",\"name\":\"Ada\"}");
-        send("acme/C-2", null); // a tombstone: its record key is the join key
+        send("k", "{\"tenant_id\":\"acme\",\"customer_id\":\"C-2\",\"deleted\":true}");
+        send("acme/C-3", null); // a tombstone's key is an id of no tenant
         send("x", "{\"tenant_id\":\"a/b\",\"customer_id\":\"C-1\"}");
         assertThat(harness.extractOutputValues())
                 .extracting(CustomerEvent::customerId, CustomerEvent::deleted)
                 .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple("acme/C-1", false),
-                        org.assertj.core.groups.Tuple.tuple("acme/C-2", true));
+                        org.assertj.core.groups.Tuple.tuple(Tenants.key("acme", "C-1"), false),
+                        org.assertj.core.groups.Tuple.tuple(Tenants.key("acme", "C-2"), true),
+                        org.assertj.core.groups.Tuple.tuple("acme/C-3", true));
         assertThat(harness.extractOutputValues().get(0).profile().customerId()).isEqualTo("C-1");
         assertThat(deadLetters())
                 .singleElement()

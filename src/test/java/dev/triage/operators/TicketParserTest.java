@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.triage.records.DeadLetter;
 import dev.triage.records.RawTicket;
+import dev.triage.records.Tenants;
 import dev.triage.records.Ticket;
 
 import org.apache.flink.streaming.api.operators.ProcessOperator;
@@ -70,8 +71,8 @@ class TicketParserTest {
                 "{\"tenant_id\":\"acme\",\"ticket_id\":\"T-1\",\"session_id\":\"S-1\",\"customer_id\":\"C-1\",\"body\":\"hi\"}");
         Ticket t = harness.extractOutputValues().get(0);
         assertThat(t.tenantId()).isEqualTo("acme");
-        assertThat(t.sessionKey()).isEqualTo("acme/S-1");
-        assertThat(t.customerKey()).isEqualTo("acme/C-1");
+        assertThat(t.sessionKey()).isEqualTo(Tenants.key("acme", "S-1"));
+        assertThat(t.customerKey()).isEqualTo(Tenants.key("acme", "C-1"));
         assertThat(t.toJson()).contains("\"tenant_id\":\"acme\"");
         for (String bad : List.of("a/b", "x\\n", "", " acme", "t".repeat(65), "\\u00e9")) {
             send(

@@ -163,7 +163,7 @@ class OutcomeDeserializerTest {
         var deserializer = new OutcomeDeserializer();
         assertThat(read(deserializer, consumed(serializer.serialize(acme, null, null))))
                 .extracting(CustomerEvent::customerId)
-                .containsExactly("acme/C-1");
+                .containsExactly(Tenants.key("acme", "C-1"));
         assertThat(read(deserializer, consumed(serializer.serialize(plain, null, null))))
                 .extracting(CustomerEvent::customerId)
                 .containsExactly("C-1");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.records.CustomerContext;
 import dev.triage.records.CustomerProfile;
+import dev.triage.records.Tenants;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
 
@@ -55,8 +56,8 @@ class TenantIsolationTest extends SessionOperatorTestBase {
     void withoutATenantTheKeysAreWhatTheyWere() {
         Ticket t = ticket("S-1", "T-1", "hello");
         assertThat(t.sessionKey()).isEqualTo("S-1");
-        assertThat(t.inTenant("acme").sessionKey()).isEqualTo("acme/S-1");
-        assertThat(t.inTenant("acme").customerKey()).isEqualTo("acme/C-1");
+        assertThat(t.inTenant("acme").sessionKey()).isEqualTo("acme\u001fS-1");
+        assertThat(t.inTenant("acme").customerKey()).isEqualTo(Tenants.key("acme", "C-1"));
         assertThat(t.customerKey()).isEqualTo("C-1");
     }
 
