@@ -121,6 +121,9 @@ public final class PromptBuilder {
      * text} of a block.
      */
     static String replayedTicket(String stored) {
+        if (TicketBlock.isWrittenBlock(stored)) {
+            return stored; // as the job wrote it: nothing in it can end the block
+        }
         TicketBlock.Contents c = TicketBlock.read(stored);
         return TicketBlock.write(c != null ? c : TicketBlock.Contents.legacy(stored));
     }
@@ -129,6 +132,11 @@ public final class PromptBuilder {
      * An earlier answer from state, as one escaped JSON line (or a JSON text if it is not JSON).
      */
     static String replayedAnswer(String stored) {
+        if (stored != null
+                && TicketBlock.hasNothingToEscape(stored)
+                && TicketBlock.isJsonObject(stored)) {
+            return stored; // one JSON object with nothing the block's escapes would change
+        }
         if (stored != null) {
             try {
                 JsonNode n = Json.STRICT.readTree(stored);

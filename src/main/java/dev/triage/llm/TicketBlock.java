@@ -9,6 +9,8 @@ import dev.triage.records.Ticket;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.io.SerializedString;
@@ -198,6 +200,51 @@ public final class TicketBlock {
             }
         }
         return OPEN + "\n" + escapedJson(n) + "\n" + CLOSE;
+    }
+
+    /**
+     * True when {@code message} is a block as {@link #write} makes them: the markers on their own
+     * lines around one line with no character the block's escapes would write as {@code \\uXXXX}
+     * (so no markup, no line break, nothing invisible). Such a block needs no rewriting to be
+     * replayed: nothing in it can end it. Checks characters only; a cheap test before {@link
+     * #read}.
+     */
+    public static boolean isWrittenBlock(String message) {
+        if (message == null
+                || message.length() < OPEN.length() + CLOSE.length() + 2
+                || !message.startsWith(OPEN + "\n")
+                || !message.endsWith("\n" + CLOSE)) {
+            return false;
+        }
+        String json = message.substring(OPEN.length() + 1, message.length() - CLOSE.length() - 1);
+        return hasNothingToEscape(json) && isJsonObject(json);
+    }
+
+    /**
+     * True when {@code text} is one JSON object and nothing else, no key twice: checked token by
+     * token, without building a tree.
+     */
+    public static boolean isJsonObject(String text) {
+        try (JsonParser p = Json.MAPPER.getFactory().createParser(text)) {
+            p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            p.skipChildren();
+            return p.nextToken() == null;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** True when no character of {@code text} is one the block writes as an escape. */
+    public static boolean hasNothingToEscape(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (escaped(text.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** True when {@code message} is exactly one well-formed block. */

@@ -267,7 +267,8 @@ public final class DraftReplyFlags {
                 }
                 continue;
             }
-            links = links || isLink(token);
+            // Only a token with a dot can name a host (a domain, an IP, www.).
+            links = links || (token.indexOf('.') >= 0 && isLink(token));
         }
         boolean contact = false;
         Set<String> phones = hasDigit(text) ? phones(text) : Set.of();
@@ -410,6 +411,9 @@ public final class DraftReplyFlags {
     /** NFKC and without format characters (zero-width, bidi, tags); at most max chars. */
     private static String clean(String s, int max) {
         String cut = s.length() > max ? s.substring(0, max) : s;
+        if (isAscii(cut)) {
+            return cut; // NFKC leaves ASCII as it is, and ASCII has no format characters
+        }
         String n = Normalizer.normalize(cut, Normalizer.Form.NFKC);
         StringBuilder out = new StringBuilder(n.length());
         for (int i = 0; i < n.length(); i++) {
@@ -423,6 +427,15 @@ public final class DraftReplyFlags {
             out.append(c);
         }
         return out.toString();
+    }
+
+    private static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** True at either half of a supplementary format character (Unicode tags, for one). */
