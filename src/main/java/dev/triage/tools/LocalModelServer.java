@@ -566,22 +566,26 @@ public final class LocalModelServer implements AutoCloseable {
             int assistantTurns = 0;
             String lastTicket = null;
             TicketBlock.Contents ticket = null;
+            List<String> users = new ArrayList<>();
             for (JsonNode m : messages) {
                 String role = m.path("role").asText();
                 switch (role) {
                     case "system" -> system = m.path("content").asText();
                     case "user" -> {
                         lastUser = m.path("content").asText();
-                        // The job's ticket is one data block (TicketBlock); its JSON is read,
-                        // never header lines of the text.
-                        TicketBlock.Contents c = TicketBlock.read(lastUser);
-                        if (c != null) {
-                            lastTicket = lastUser;
-                            ticket = c;
-                        }
+                        users.add(lastUser);
                     }
                     case "assistant" -> assistantTurns++;
                     default -> throw new BadRequest("unknown role '" + role + "'");
+                }
+            }
+            // The job's ticket is the last data block (TicketBlock); its JSON is read, never
+            // header lines of the text. Read from the end: the history's blocks need no parsing.
+            for (int i = users.size() - 1; i >= 0 && ticket == null; i--) {
+                TicketBlock.Contents c = TicketBlock.read(users.get(i));
+                if (c != null) {
+                    lastTicket = users.get(i);
+                    ticket = c;
                 }
             }
             if (lastTicket != null && !lastTicket.equals(lastUser)) {
