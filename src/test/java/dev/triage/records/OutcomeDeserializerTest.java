@@ -29,6 +29,11 @@ class OutcomeDeserializerTest {
     @TempDir Path dir;
 
     private static TriageResult result(String ticketId, String customerId) {
+        return result(ticketId, customerId, "s", "d", null);
+    }
+
+    private static TriageResult result(
+            String ticketId, String customerId, String summary, String draft, String tenant) {
         return new TriageResult(
                 ticketId,
                 "S-1",
@@ -37,8 +42,8 @@ class OutcomeDeserializerTest {
                 "billing",
                 "normal",
                 "neutral",
-                "s",
-                "d",
+                summary,
+                draft,
                 0.9,
                 "m",
                 1,
@@ -47,7 +52,9 @@ class OutcomeDeserializerTest {
                 1_000L,
                 2_000L,
                 1_000L,
-                false);
+                false,
+                List.of(),
+                tenant);
     }
 
     private Path key(int bytes) throws Exception {
@@ -155,10 +162,7 @@ class OutcomeDeserializerTest {
     @Test
     void aTenantsResultIsHistoryOfThatTenantsCustomerOnly() {
         TriageResult plain = result("T-1", "C-1");
-        TriageResult acme =
-                new TriageResult(
-                        "T-1", "S-1", "C-1", 1, "billing", "normal", "neutral", "s", "d", 0.9, "m",
-                        1, 10, 5, 1_000L, 2_000L, 1_000L, false, List.of(), "acme");
+        TriageResult acme = result("T-1", "C-1", "s", "d", "acme");
         var serializer = new TriageResultSerializer("triage-results");
         var deserializer = new OutcomeDeserializer();
         assertThat(read(deserializer, consumed(serializer.serialize(acme, null, null))))
@@ -194,27 +198,7 @@ class OutcomeDeserializerTest {
     void theSignedRecordStaysWithinTheRecordBound() throws Exception {
         ResultSignature signature = ResultSignature.withKeyFile(key(32).toString());
         var serializer = new TriageResultSerializer("triage-results", 16 * 1024, signature);
-        TriageResult big = result("T-1", "C-1");
-        big =
-                new TriageResult(
-                        big.ticketId(),
-                        big.sessionId(),
-                        big.customerId(),
-                        1,
-                        "billing",
-                        "normal",
-                        "neutral",
-                        "s".repeat(40_000),
-                        "d".repeat(40_000),
-                        0.9,
-                        "m",
-                        1,
-                        10,
-                        5,
-                        1_000L,
-                        2_000L,
-                        1_000L,
-                        false);
+        TriageResult big = result("T-1", "C-1", "s".repeat(40_000), "d".repeat(40_000), null);
         var record = serializer.serialize(big, null, null);
         int headerBytes = 0;
         for (var h : record.headers()) {
