@@ -83,6 +83,12 @@ public final class TriageJob {
         // Every record type has explicit type information; fail instead of falling back to Kryo.
         Configuration pipeline = new Configuration();
         pipeline.set(PipelineOptions.GENERIC_TYPES, false);
+        // Every record type is an immutable Java record, and no function keeps or changes what
+        // it is given, so chained operators can hand records on without a copy (unless the
+        // cluster says otherwise).
+        if (!env.getConfiguration().getOptional(PipelineOptions.OBJECT_REUSE).isPresent()) {
+            pipeline.set(PipelineOptions.OBJECT_REUSE, true);
+        }
         env.configure(pipeline);
         if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
             env.enableCheckpointing(conf.get(FALLBACK_CHECKPOINT_INTERVAL).toMillis());

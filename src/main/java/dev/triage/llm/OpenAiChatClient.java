@@ -4,9 +4,8 @@ import dev.triage.config.EndpointOptions.StructuredOutput;
 import dev.triage.config.LlmSettings;
 import dev.triage.records.Json;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.asynchttpclient.AsyncCompletionHandlerBase;
 import org.asynchttpclient.AsyncHttpClient;
 import org.asynchttpclient.DefaultAsyncHttpClientConfig;
@@ -17,6 +16,8 @@ import org.asynchttpclient.Response;
 import org.asynchttpclient.proxy.ProxyServerSelector;
 
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -50,6 +51,7 @@ public class OpenAiChatClient implements LlmClient {
     private final String apiKey;
     private final AsyncHttpClient http;
     private final long maxResponseBytes;
+    private volatile Constant constant;
 
     public OpenAiChatClient(LlmSettings settings, String apiKey) {
         this(settings, apiKey, MAX_RESPONSE_BYTES);
@@ -204,37 +206,87 @@ public class OpenAiChatClient implements LlmClient {
     }
 
     String requestBody(List<ChatMessage> messages, JsonNode answerSchema) {
-        ObjectNode root = Json.object();
-        root.put("model", settings.model());
-        ArrayNode msgs = root.putArray("messages");
         StructuredOutput mode = answerSchema == null ? null : settings.structuredOutput();
-        boolean first = true;
-        for (ChatMessage m : messages) {
-            String content = m.content();
-            if (first && mode != null && mode != StructuredOutput.JSON_SCHEMA) {
+        StringWriter out = new StringWriter(4096);
+        try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("model", settings.model());
+            g.writeArrayFieldStart("messages");
+            boolean first = true;
+            for (ChatMessage m : messages) {
+                g.writeStartObject();
+                g.writeStringField("role", m.role());
+                g.writeFieldName("content");
+                if (first) {
+                    // The system message and the schema are the same in nearly every request:
+                    // escaped once, then written as they are.
+                    g.writeRawValue(constant(m.content(), answerSchema, mode).content());
+                } else {
+                    g.writeString(m.content());
+                }
+                g.writeEndObject();
+                first = false;
+            }
+            g.writeEndArray();
+            g.writeNumberField("temperature", settings.temperature());
+            g.writeNumberField(settings.maxTokensField(), settings.maxOutputTokens());
+            if (mode == StructuredOutput.JSON_SCHEMA) {
+                g.writeObjectFieldStart("response_format");
+                g.writeStringField("type", "json_schema");
+                g.writeObjectFieldStart("json_schema");
+                g.writeStringField("name", "triage");
+                g.writeBooleanField("strict", true);
+                g.writeFieldName("schema");
+                g.writeRawValue(constant(messages.get(0).content(), answerSchema, mode).schema());
+                g.writeEndObject();
+                g.writeEndObject();
+            } else if (mode == StructuredOutput.JSON_OBJECT) {
+                g.writeObjectFieldStart("response_format");
+                g.writeStringField("type", "json_object");
+                g.writeEndObject();
+            }
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail
+        }
+        return out.toString();
+    }
+
+    /**
+     * The first message's content and the schema as JSON, for the system message and schema
+     * instances last seen (compared by identity: the prompt builder hands out the same ones).
+     */
+    private Constant constant(String firstContent, JsonNode answerSchema, StructuredOutput mode) {
+        Constant c = constant;
+        if (c == null || c.firstContent != firstContent || c.answerSchema != answerSchema) {
+            String content = firstContent;
+            if (mode != null && mode != StructuredOutput.JSON_SCHEMA) {
                 // Without a schema in response_format, the prompt must carry it.
                 content +=
                         "\n\nReply with only a JSON object (no Markdown) that follows this JSON"
                                 + " schema:\n"
                                 + answerSchema;
             }
-            first = false;
-            msgs.addObject().put("role", m.role()).put("content", content);
+            try {
+                c =
+                        new Constant(
+                                firstContent,
+                                answerSchema,
+                                Json.MAPPER.writeValueAsString(content),
+                                answerSchema == null
+                                        ? null
+                                        : Json.MAPPER.writeValueAsString(answerSchema));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            constant = c;
         }
-        root.put("temperature", settings.temperature());
-        root.put(settings.maxTokensField(), settings.maxOutputTokens());
-        if (mode == StructuredOutput.JSON_SCHEMA) {
-            ObjectNode format = root.putObject("response_format");
-            format.put("type", "json_schema");
-            ObjectNode js = format.putObject("json_schema");
-            js.put("name", "triage");
-            js.put("strict", true);
-            js.set("schema", answerSchema);
-        } else if (mode == StructuredOutput.JSON_OBJECT) {
-            root.putObject("response_format").put("type", "json_object");
-        }
-        return root.toString();
+        return c;
     }
+
+    /** What {@link #constant} keeps: its keys and their JSON. */
+    private record Constant(
+            String firstContent, JsonNode answerSchema, String content, String schema) {}
 
     LlmReply parse(Response response) throws LlmException {
         int status = response.getStatusCode();

@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -62,8 +63,6 @@ public final class DraftReplyFlags {
             Pattern.compile("\\s{0,3}[\\[({]\\s{0,3}(?:dot|\\.)\\s{0,3}[\\])}]\\s{0,3}");
     private static final Pattern OBFUSCATED_AT =
             Pattern.compile("\\s{0,3}[\\[({]\\s{0,3}(?:at|@)\\s{0,3}[\\])}]\\s{0,3}");
-    private static final Pattern TOKEN_SEPARATORS =
-            Pattern.compile("[\\s<>\"'`,;!|\\\\^\\[\\](){}*]+");
     private static final Pattern DOMAIN =
             Pattern.compile(
                     "(?:[\\p{L}\\p{N}][\\p{L}\\p{N}-]{0,62}\\.)+([\\p{L}]{2,24}|xn--[a-z0-9-]{1,59})");
@@ -99,7 +98,6 @@ public final class DraftReplyFlags {
                     "colleague",
                     "colleagues",
                     "folks");
-    private static final Pattern NON_LETTERS = Pattern.compile("[^\\p{L}'\u2019-]+");
 
     /** Top-level domains that make a bare word.word a link; IDN and punycode ones always do. */
     private static final Set<String> TLDS =
@@ -225,18 +223,42 @@ public final class DraftReplyFlags {
         if (ticket == null) {
             return of(draftReply, (String) null);
         }
-        StringBuilder own = new StringBuilder();
-        own.append(ticket.subject() == null ? "" : ticket.subject()).append('\n');
-        own.append(ticket.body() == null ? "" : ticket.body());
-        CustomerContext c = ticket.customer();
-        if (c != null && c.profile() != null && c.profile().name() != null) {
-            own.append('\n').append(c.profile().name());
+        // Most replies need no own text (no address, no number, a greeting of a known word), so
+        // it is put together only when a check asks for it.
+        return of(draftReply, new OwnText(ticket));
+    }
+
+    /** The ticket's own subject, body and profile name, joined once, on first use. */
+    private static final class OwnText implements Supplier<String> {
+        private final Ticket ticket;
+        private String text;
+
+        OwnText(Ticket ticket) {
+            this.ticket = ticket;
         }
-        return of(draftReply, own.toString());
+
+        @Override
+        public String get() {
+            if (text == null) {
+                StringBuilder own = new StringBuilder();
+                own.append(ticket.subject() == null ? "" : ticket.subject()).append('\n');
+                own.append(ticket.body() == null ? "" : ticket.body());
+                CustomerContext c = ticket.customer();
+                if (c != null && c.profile() != null && c.profile().name() != null) {
+                    own.append('\n').append(c.profile().name());
+                }
+                text = own.toString();
+            }
+            return text;
+        }
     }
 
     /** The flags of {@code draftReply}, in a fixed order; {@code ownText}: the ticket's text. */
     public static List<String> of(String draftReply, String ownText) {
+        return of(draftReply, () -> ownText);
+    }
+
+    private static List<String> of(String draftReply, Supplier<String> ownText) {
         List<String> flags = new ArrayList<>(5);
         if (draftReply == null || draftReply.isEmpty()) {
             return flags;
@@ -251,8 +273,8 @@ public final class DraftReplyFlags {
         boolean links =
                 text.contains("://") || (text.indexOf(':') >= 0 && SCHEME.matcher(text).find());
         Set<String> emails = new HashSet<>();
-        for (String token : TOKEN_SEPARATORS.split(text)) {
-            token = trim(token);
+        for (String raw : candidateTokens(text)) {
+            String token = trim(raw);
             if (token.isEmpty()) {
                 continue;
             }
@@ -273,7 +295,7 @@ public final class DraftReplyFlags {
         boolean contact = false;
         Set<String> phones = hasDigit(text) ? phones(text) : Set.of();
         if (!emails.isEmpty() || !phones.isEmpty()) {
-            String own = normalize(ownText == null ? "" : ownText, MAX_OWN_TEXT_CHARS);
+            String own = normalize(orEmpty(ownText.get()), MAX_OWN_TEXT_CHARS);
             Set<String> ownPhones = phones(own);
             for (String e : emails) {
                 contact = contact || !own.contains(e);
@@ -296,26 +318,108 @@ public final class DraftReplyFlags {
     }
 
     /** A greeted name ("Dear Ada") that is not a word of the ticket's own text. */
-    private static boolean mentionsOther(String cleanedReply, String ownText) {
+    private static boolean mentionsOther(String cleanedReply, Supplier<String> ownText) {
         Matcher m = GREETING.matcher(cleanedReply);
-        Set<String> ownWords = null;
+        String own = null;
         while (m.find()) {
             String name = m.group(1).toLowerCase(Locale.ROOT);
             if (NOT_NAMES.contains(name)) {
                 continue;
             }
-            if (ownWords == null) {
-                ownWords = new HashSet<>();
-                String own = clean(ownText == null ? "" : ownText, MAX_OWN_TEXT_CHARS);
-                for (String w : NON_LETTERS.split(own.toLowerCase(Locale.ROOT))) {
-                    ownWords.add(w);
-                }
+            if (own == null) {
+                own = clean(orEmpty(ownText.get()), MAX_OWN_TEXT_CHARS).toLowerCase(Locale.ROOT);
             }
-            if (!ownWords.contains(name)) {
+            if (!hasWord(own, name)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * True when {@code word} (word characters only) occurs in {@code text} with no word character
+     * right before or after it: a word of the text, where words are runs of letters, apostrophes
+     * and hyphens.
+     */
+    static boolean hasWord(String text, String word) {
+        for (int at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
+            int end = at + word.length();
+            boolean startsWord = at == 0 || !isWordChar(text.codePointBefore(at));
+            boolean endsWord = end == text.length() || !isWordChar(text.codePointAt(end));
+            if (startsWord && endsWord) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isWordChar(int codePoint) {
+        return Character.isLetter(codePoint)
+                || codePoint == '\''
+                || codePoint == '\u2019'
+                || codePoint == '-';
+    }
+
+    /**
+     * The tokens of {@code text} (the runs between {@link #isSeparator separators}) that hold an
+     * '@' or a '.': only those can be an address or a host.
+     */
+    static List<String> candidateTokens(String text) {
+        List<String> tokens = new ArrayList<>();
+        int length = text.length();
+        int i = 0;
+        while (i < length) {
+            while (i < length && isSeparator(text.charAt(i))) {
+                i++;
+            }
+            int start = i;
+            boolean candidate = false;
+            while (i < length && !isSeparator(text.charAt(i))) {
+                char c = text.charAt(i);
+                candidate = candidate || c == '@' || c == '.';
+                i++;
+            }
+            if (candidate) {
+                tokens.add(text.substring(start, i));
+            }
+        }
+        return tokens;
+    }
+
+    /** The separators of tokens: white space, quotes, brackets and the like. */
+    private static boolean isSeparator(char c) {
+        return switch (c) {
+            case ' ',
+                    '\t',
+                    '\n',
+                    '\u000B',
+                    '\f',
+                    '\r',
+                    '<',
+                    '>',
+                    '"',
+                    '\'',
+                    '`',
+                    ',',
+                    ';',
+                    '!',
+                    '|',
+                    '\\',
+                    '^',
+                    '[',
+                    ']',
+                    '(',
+                    ')',
+                    '{',
+                    '}',
+                    '*' ->
+                    true;
+            default -> false;
+        };
+    }
+
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
     }
 
     private static boolean hasDigit(String s) {

@@ -1,12 +1,15 @@
 package dev.triage.records;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonGenerator;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -77,52 +80,68 @@ public class TriageResultSerializer implements KafkaRecordSerializationSchema<Tr
 
     /** The JSON of a result as UTF-8, at most {@code maxBytes} long. */
     static byte[] toBytes(TriageResult r, int maxBytes) {
-        byte[] whole = utf8(node(r, Integer.MAX_VALUE, r.summary(), r.draftReply(), false));
+        byte[] whole = utf8(r, Integer.MAX_VALUE, r.summary(), r.draftReply(), false);
         if (whole.length <= maxBytes) {
             return whole;
         }
         int nameBytes = Math.min(MAX_NAME_BYTES, maxBytes / 32);
-        long room = maxBytes - utf8(node(r, nameBytes, "", "", true)).length;
+        long room = maxBytes - utf8(r, nameBytes, "", "", true).length;
         String summary = Json.prefixWithin(nullToEmpty(r.summary()), room / 4);
         String draftReply =
                 Json.prefixWithin(nullToEmpty(r.draftReply()), room - Json.escapedSize(summary));
-        byte[] cut = utf8(node(r, nameBytes, summary, draftReply, true));
-        return cut.length <= maxBytes ? cut : utf8(node(r, 64, "", "", true));
+        byte[] cut = utf8(r, nameBytes, summary, draftReply, true);
+        return cut.length <= maxBytes ? cut : utf8(r, 64, "", "", true);
     }
 
-    private static ObjectNode node(
+    /**
+     * The JSON, written field by field (no tree: this runs for every result), then encoded; the
+     * encoder writes a lone surrogate as '?'.
+     */
+    private static byte[] utf8(
             TriageResult r, int nameBytes, String summary, String draftReply, boolean truncated) {
-        var node = Json.object();
-        if (r.tenantId() != null) {
-            node.put("tenant_id", name(r.tenantId(), nameBytes));
+        StringWriter out = new StringWriter(512 + length(summary) + length(draftReply));
+        try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            if (r.tenantId() != null) {
+                g.writeStringField("tenant_id", name(r.tenantId(), nameBytes));
+            }
+            g.writeStringField("ticket_id", name(r.ticketId(), nameBytes));
+            g.writeStringField("session_id", name(r.sessionId(), nameBytes));
+            g.writeStringField("customer_id", name(r.customerId(), nameBytes));
+            g.writeNumberField("turn", r.turn());
+            g.writeStringField("category", name(r.category(), nameBytes));
+            g.writeStringField("priority", name(r.priority(), nameBytes));
+            g.writeStringField("sentiment", name(r.sentiment(), nameBytes));
+            g.writeStringField("summary", summary);
+            g.writeStringField("draft_reply", draftReply);
+            g.writeNumberField("confidence", r.confidence());
+            g.writeStringField("model", name(r.model(), nameBytes));
+            g.writeNumberField("attempts", r.attempts());
+            g.writeObjectFieldStart("usage");
+            g.writeNumberField("prompt_tokens", r.promptTokens());
+            g.writeNumberField("completion_tokens", r.completionTokens());
+            g.writeEndObject();
+            g.writeStringField("created_at", Json.isoInstant(r.createdAt()));
+            g.writeStringField("triaged_at", Json.isoInstant(r.triagedAt()));
+            g.writeNumberField("latency_ms", r.latencyMs());
+            g.writeBooleanField("cached", r.cached());
+            g.writeArrayFieldStart("draft_reply_flags");
+            for (String f : r.draftReplyFlags()) {
+                g.writeString(name(f, 64));
+            }
+            g.writeEndArray();
+            if (truncated) {
+                g.writeBooleanField("truncated", true);
+            }
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail
         }
-        node.put("ticket_id", name(r.ticketId(), nameBytes));
-        node.put("session_id", name(r.sessionId(), nameBytes));
-        node.put("customer_id", name(r.customerId(), nameBytes));
-        node.put("turn", r.turn());
-        node.put("category", name(r.category(), nameBytes));
-        node.put("priority", name(r.priority(), nameBytes));
-        node.put("sentiment", name(r.sentiment(), nameBytes));
-        node.put("summary", summary);
-        node.put("draft_reply", draftReply);
-        node.put("confidence", r.confidence());
-        node.put("model", name(r.model(), nameBytes));
-        node.put("attempts", r.attempts());
-        var usage = node.putObject("usage");
-        usage.put("prompt_tokens", r.promptTokens());
-        usage.put("completion_tokens", r.completionTokens());
-        node.put("created_at", Json.isoInstant(r.createdAt()));
-        node.put("triaged_at", Json.isoInstant(r.triagedAt()));
-        node.put("latency_ms", r.latencyMs());
-        node.put("cached", r.cached());
-        var flags = node.putArray("draft_reply_flags");
-        for (String f : r.draftReplyFlags()) {
-            flags.add(name(f, 64));
-        }
-        if (truncated) {
-            node.put("truncated", true);
-        }
-        return node;
+        return out.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static int length(String s) {
+        return s == null ? 0 : s.length();
     }
 
     private static String name(String s, int maxBytes) {
@@ -131,9 +150,5 @@ public class TriageResultSerializer implements KafkaRecordSerializationSchema<Tr
 
     private static String nullToEmpty(String s) {
         return s == null ? "" : s;
-    }
-
-    private static byte[] utf8(ObjectNode node) {
-        return node.toString().getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -4,7 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /** What a support tool is told about a draft reply before anyone shows it to a customer. */
 class DraftReplyFlagsTest {
@@ -138,5 +144,74 @@ class DraftReplyFlagsTest {
                                 "I am Bob"))
                 .containsExactly(
                         "html", "links", "contact_details", "code", "mentions_other_customer");
+    }
+
+    /** The regex the token scan replaced: the scan must find exactly its tokens with '@' or '.'. */
+    private static final Pattern SEPARATORS = Pattern.compile("[\\s<>\"'`,;!|\\\\^\\[\\](){}*]+");
+
+    /** The regex the word search replaced: the words of a text. */
+    private static final Pattern NON_LETTERS = Pattern.compile("[^\\p{L}'\u2019-]+");
+
+    /** Characters that matter to both scans, and some that do not. */
+    private static final String ALPHABET =
+            " \t\n\u000B\f\r<>\"'`,;!|\\^[](){}*@.:-_?abcAdZ09\u2019\u00e9\u0130\u03a3\u4e00\u00a0\u2028";
+
+    private static String randomText(Random random, int maxLength) {
+        StringBuilder b = new StringBuilder();
+        int length = random.nextInt(maxLength);
+        for (int i = 0; i < length; i++) {
+            if (random.nextInt(40) == 0) {
+                b.appendCodePoint(0x20000 + random.nextInt(50)); // a letter outside the BMP
+            } else {
+                b.append(ALPHABET.charAt(random.nextInt(ALPHABET.length())));
+            }
+        }
+        return b.toString();
+    }
+
+    @Test
+    void theTokenScanFindsWhatTheSeparatorRegexSplitsOut() {
+        Random random = new Random(7);
+        for (int n = 0; n < 20_000; n++) {
+            String text = randomText(random, 60);
+            List<String> expected =
+                    Arrays.stream(SEPARATORS.split(text))
+                            .filter(t -> t.indexOf('@') >= 0 || t.indexOf('.') >= 0)
+                            .toList();
+            assertThat(DraftReplyFlags.candidateTokens(text)).as(text).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void theWordSearchAgreesWithTheWordsOfTheText() {
+        Random random = new Random(11);
+        for (int n = 0; n < 20_000; n++) {
+            String text = randomText(random, 40).toLowerCase(Locale.ROOT);
+            Set<String> words =
+                    Arrays.stream(NON_LETTERS.split(text))
+                            .filter(w -> !w.isEmpty())
+                            .collect(Collectors.toSet());
+            for (String word : words) {
+                assertThat(DraftReplyFlags.hasWord(text, word)).as(text + " / " + word).isTrue();
+            }
+            String probe = randomText(random, 6).replaceAll("[^\\p{L}'\u2019-]", "");
+            if (!probe.isEmpty()) {
+                assertThat(DraftReplyFlags.hasWord(text, probe))
+                        .as(text + " / " + probe)
+                        .isEqualTo(words.contains(probe));
+            }
+        }
+        assertThat(DraftReplyFlags.hasWord("dear ada-lovelace, hi", "ada")).isFalse();
+        assertThat(DraftReplyFlags.hasWord("ada's order", "ada")).isFalse();
+        assertThat(DraftReplyFlags.hasWord("for ada, thanks", "ada")).isTrue();
+    }
+
+    @Test
+    void theOwnTextIsReadOnlyWhenACheckNeedsIt() {
+        assertThat(DraftReplyFlags.of("Dear Ada, we are on it.", "Ada here")).isEmpty();
+        assertThat(DraftReplyFlags.of("Dear Bob, we are on it.", "Ada here"))
+                .containsExactly("mentions_other_customer");
+        assertThat(DraftReplyFlags.of("Call +1 555 010 9999 or write to bob@example.com", null))
+                .containsExactly("contact_details");
     }
 }

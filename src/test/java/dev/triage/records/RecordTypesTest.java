@@ -12,6 +12,7 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** Records and state types use Flink's POJO serializer (evolvable), never the Kryo fallback. */
@@ -212,5 +213,76 @@ class RecordTypesTest {
         } else {
             assertThat(copy).usingRecursiveComparison().isEqualTo(value);
         }
+    }
+
+    /**
+     * The bytes of a result are part of the contract (consumers diff them, signatures cover them):
+     * field order, escapes, nulls, a lone surrogate as '?', and a cut result.
+     */
+    @Test
+    void resultJsonBytesAreExactlyTheContracts() {
+        TriageResult r =
+                new TriageResult(
+                        "T-\"1\"",
+                        "S-1",
+                        null,
+                        3,
+                        "billing",
+                        "high",
+                        "negative",
+                        "caf\u00e9 \ud83d\ude00 \ud800 </script> \\ \u0001\u2028",
+                        null,
+                        0.875,
+                        "m",
+                        2,
+                        10,
+                        5,
+                        1_700_000_000_123L,
+                        1_700_000_001_000L,
+                        877L,
+                        true,
+                        List.of("html", "links"),
+                        "acme");
+        assertThat(new String(TriageResultSerializer.toBytes(r, 1 << 20), StandardCharsets.UTF_8))
+                .isEqualTo(
+                        "{\"tenant_id\":\"acme\",\"ticket_id\":\"T-\\\"1\\\"\",\"session_id\":\"S-1\","
+                                + "\"customer_id\":null,\"turn\":3,\"category\":\"billing\","
+                                + "\"priority\":\"high\",\"sentiment\":\"negative\","
+                                + "\"summary\":\"caf\u00e9 \ud83d\ude00 ? </script> \\\\ \\u0001\u2028\","
+                                + "\"draft_reply\":null,\"confidence\":0.875,\"model\":\"m\","
+                                + "\"attempts\":2,\"usage\":{\"prompt_tokens\":10,"
+                                + "\"completion_tokens\":5},"
+                                + "\"created_at\":\"2023-11-14T22:13:20.123Z\","
+                                + "\"triaged_at\":\"2023-11-14T22:13:21Z\",\"latency_ms\":877,"
+                                + "\"cached\":true,\"draft_reply_flags\":[\"html\",\"links\"]}");
+        TriageResult long_ =
+                new TriageResult(
+                        "T-2",
+                        "S-2",
+                        "C-2",
+                        1,
+                        "billing",
+                        "low",
+                        "neutral",
+                        "x".repeat(5_000),
+                        "y".repeat(5_000),
+                        0.5,
+                        "m",
+                        1,
+                        1,
+                        1,
+                        0L,
+                        0L,
+                        0L,
+                        false,
+                        List.of(),
+                        null);
+        String cut =
+                new String(TriageResultSerializer.toBytes(long_, 1_000), StandardCharsets.UTF_8);
+        assertThat(cut.length()).isLessThanOrEqualTo(1_000);
+        assertThat(cut)
+                .startsWith(
+                        "{\"ticket_id\":\"T-2\",\"session_id\":\"S-2\",\"customer_id\":\"C-2\",")
+                .endsWith(",\"cached\":false,\"draft_reply_flags\":[],\"truncated\":true}");
     }
 }

@@ -42,7 +42,9 @@ public final class BenchPipelineMain {
                                 "execution.checkpointing.min-pause", "500ms",
                                 "execution.checkpointing.mode", "EXACTLY_ONCE",
                                 "execution.checkpointing.incremental", "true",
-                                "restart-strategy.type", "exponential-delay"));
+                                "restart-strategy.type", "exponential-delay",
+                                // What the triage job sets for itself, for every pipeline alike.
+                                "pipeline.object-reuse", "true"));
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironment(parallelism, cluster);
         if (pipeline == Pipeline.TRIAGE) {
