@@ -281,6 +281,22 @@ class OpenAiChatClientProxyTest {
     }
 
     @Test
+    void aProxyPasswordFileThatCannotBeReadFailsWhenTheClientIsMadeNamingTheFile(@TempDir Path dir)
+            throws Exception {
+        Path missing = dir.resolve("no-such-password");
+        LlmSettings s =
+                settings(
+                        "llm.base-url=https://api.example.invalid/v1",
+                        "llm.proxy.url=http://127.0.0.1:3128",
+                        "llm.proxy.username=triage",
+                        "llm.proxy.password-file=" + missing);
+        assertThat(catchThrowable(() -> new OpenAiChatClient(s, KEY).close()))
+                .isInstanceOf(java.io.UncheckedIOException.class)
+                .hasMessageContaining("proxy password file")
+                .hasMessageContaining(missing.toString());
+    }
+
+    @Test
     void aProxyThatCannotBeReachedIsARetriedTransportFailure() throws Exception {
         String base = httpsOrigin();
         int closedPort;
