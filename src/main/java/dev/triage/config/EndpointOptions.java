@@ -44,6 +44,10 @@ public final class EndpointOptions {
     public final ConfigOption<Double> promptPrice;
     public final ConfigOption<Double> completionPrice;
     public final ConfigOption<Boolean> keyOverPlainHttp;
+    public final ConfigOption<String> proxyUrl;
+    public final ConfigOption<String> proxyUsername;
+    public final ConfigOption<String> proxyPasswordEnv;
+    public final ConfigOption<String> proxyPasswordFile;
 
     /**
      * @param defaultKeyEnv the environment variable the key is read from unless set; empty for the
@@ -170,6 +174,51 @@ public final class EndpointOptions {
                                 what
                                         + "price of 1M completion (output) tokens, for the"
                                         + " estimatedCostMicros metric (0: not priced).");
+        // Per endpoint, and not inherited by the fallback: the fallback is typically another
+        // network location (a vLLM inside the network while the primary is a provider reached
+        // through the egress proxy), and it already gets nothing of the primary's by default.
+        proxyUrl =
+                ConfigOptions.key(prefix + "proxy.url")
+                        .stringType()
+                        .defaultValue("")
+                        .withDescription(
+                                what
+                                        + "HTTP proxy every call to this endpoint goes through, as"
+                                        + " http://HOST:PORT (empty: none"
+                                        + (what.isEmpty()
+                                                ? "; the fallback does not inherit it"
+                                                : "; llm.proxy.url is not inherited")
+                                        + "). An https:// endpoint is reached through"
+                                        + " a CONNECT tunnel, so the proxy sees only its host and"
+                                        + " port; a plain http:// one is sent to the proxy, key and"
+                                        + " tickets included. JVM proxy properties are ignored.");
+        proxyUsername =
+                ConfigOptions.key(prefix + "proxy.username")
+                        .stringType()
+                        .defaultValue("")
+                        .withDescription(
+                                what
+                                        + "user name for the proxy's Basic authentication (empty:"
+                                        + " none); the password comes from "
+                                        + prefix
+                                        + "proxy.password-file or -env, never from a setting.");
+        proxyPasswordEnv =
+                ConfigOptions.key(prefix + "proxy.password-env")
+                        .stringType()
+                        .defaultValue("")
+                        .withDescription(
+                                what
+                                        + "environment variable (on the TaskManagers) that holds the"
+                                        + " proxy password. Never logged.");
+        proxyPasswordFile =
+                ConfigOptions.key(prefix + "proxy.password-file")
+                        .stringType()
+                        .defaultValue("")
+                        .withDescription(
+                                what
+                                        + "file (on the TaskManagers) whose content is the proxy"
+                                        + " password; takes precedence over the environment"
+                                        + " variable.");
     }
 
     List<ConfigOption<?>> all() {
@@ -186,6 +235,10 @@ public final class EndpointOptions {
                 tokensPerMinute,
                 promptPrice,
                 completionPrice,
-                keyOverPlainHttp);
+                keyOverPlainHttp,
+                proxyUrl,
+                proxyUsername,
+                proxyPasswordEnv,
+                proxyPasswordFile);
     }
 }

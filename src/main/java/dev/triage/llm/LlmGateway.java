@@ -362,10 +362,13 @@ public final class LlmGateway implements AutoCloseable {
         }
     }
 
-    /** 401, 403, 404 and exhausted quota concern every request to the endpoint, not one ticket. */
+    /**
+     * 401, 403, 404, a proxy's 407 and exhausted quota concern every request to the endpoint, not
+     * one ticket.
+     */
     public static boolean rejectsEveryRequest(LlmException failure) {
         int s = failure.status();
-        return s == 401 || s == 403 || s == 404 || (s == 429 && !failure.retriable());
+        return s == 401 || s == 403 || s == 404 || s == 407 || (s == 429 && !failure.retriable());
     }
 
     private void closedIfOpen(Endpoint e, long now, Route sent) {

@@ -12,8 +12,11 @@ import org.asynchttpclient.DefaultAsyncHttpClientConfig;
 import org.asynchttpclient.Dsl;
 import org.asynchttpclient.HttpResponseBodyPart;
 import org.asynchttpclient.HttpResponseStatus;
+import org.asynchttpclient.Realm;
 import org.asynchttpclient.Response;
+import org.asynchttpclient.proxy.ProxyServer;
 import org.asynchttpclient.proxy.ProxyServerSelector;
+import org.asynchttpclient.proxy.ProxyType;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -74,13 +77,19 @@ public class OpenAiChatClient implements LlmClient {
     /**
      * The client's settings, each one set here rather than left to async-http-client's defaults
      * (which a system property or an {@code ahc.properties} on the classpath could also change).
-     * Certificate and host name checks are on and no proxy is used, whatever {@code
-     * -Dorg.asynchttpclient.*} says (docs/security.md: trust a private CA with the JVM's trust
-     * store instead). Left at their defaults, on purpose: no 401 handling without a realm (none is
-     * set), unbounded connections (the operator bounds the calls in flight), no automatic request
-     * compression.
+     * Certificate and host name checks are on, and the only proxy is the endpoint's own {@code
+     * llm.proxy.url}, whatever {@code -Dorg.asynchttpclient.*} or {@code -Dhttps.proxyHost} say
+     * (docs/security.md: trust a private CA with the JVM's trust store instead). Left at their
+     * defaults, on purpose: no 401 handling without a realm (none is set), unbounded connections
+     * (the operator bounds the calls in flight), no automatic request compression.
      */
     static DefaultAsyncHttpClientConfig config(LlmSettings settings) {
+        return config(
+                settings, settings.proxy() == null ? null : settings.proxy().resolvePassword());
+    }
+
+    static DefaultAsyncHttpClientConfig config(LlmSettings settings, String proxyPassword) {
+        ProxyServer proxy = proxyServer(settings.proxy(), proxyPassword);
         return Dsl.config()
                 .setThreadPoolName("llm-http")
                 .setIoThreadsCount(2)
@@ -110,8 +119,35 @@ public class OpenAiChatClient implements LlmClient {
                 .setDisableHttpsEndpointIdentificationAlgorithm(false)
                 .setUseProxyProperties(false)
                 .setUseProxySelector(false)
-                .setProxyServerSelector(ProxyServerSelector.NO_PROXY_SELECTOR)
+                .setProxyServerSelector(
+                        proxy == null ? ProxyServerSelector.NO_PROXY_SELECTOR : uri -> proxy)
                 .build();
+    }
+
+    /**
+     * The endpoint's HTTP proxy. async-http-client (3.0.3, read in its source and tried in
+     * OpenAiChatClientProxyTest) opens a CONNECT tunnel for an https:// endpoint and sends only
+     * {@code Proxy-Authorization} and {@code User-Agent} on the CONNECT, so the proxy never sees
+     * the API key or a ticket; it sends a plain http:// request to the proxy with its absolute URI,
+     * headers included. Basic credentials go preemptively (no 407 round trip first), on the CONNECT
+     * only for https:// and never inside the tunnel; a 407 is then not retried (the client gives up
+     * on a preemptive Basic realm), and reaches {@link #parse} as a status.
+     */
+    static ProxyServer proxyServer(LlmSettings.Proxy proxy, String password) {
+        if (proxy == null) {
+            return null;
+        }
+        ProxyServer.Builder builder =
+                new ProxyServer.Builder(proxy.host(), proxy.port()).setProxyType(ProxyType.HTTP);
+        if (proxy.hasCredentials() && password != null) {
+            builder.setRealm(
+                    new Realm.Builder(proxy.username(), password)
+                            .setScheme(Realm.AuthScheme.BASIC)
+                            .setCharset(StandardCharsets.UTF_8)
+                            .setUsePreemptiveAuth(true)
+                            .build());
+        }
+        return builder.build();
     }
 
     /** Creates clients that read their endpoint's API key (file or environment) on the worker. */
@@ -292,6 +328,18 @@ public class OpenAiChatClient implements LlmClient {
         int status = response.getStatusCode();
         // Some providers echo the key (or part of it) in a 401: it never leaves this method.
         String body = redact(response.getResponseBody(StandardCharsets.UTF_8));
+        if (status == 407) {
+            throw new LlmException(
+                    LlmException.Kind.HTTP_STATUS,
+                    status,
+                    false,
+                    "HTTP 407 from the HTTP proxy"
+                            + (settings.proxy() == null ? "" : " " + settings.proxy().url())
+                            + ": it wants credentials it did not get or did not accept (check"
+                            + " llm.proxy.username and llm.proxy.password-file or -env, or the"
+                            + " llm.fallback.proxy.* ones)",
+                    truncate(body));
+        }
         if (status != 200) {
             throw new LlmException(
                     LlmException.Kind.HTTP_STATUS,

@@ -182,6 +182,152 @@ class JobSettingsTest {
     }
 
     @Test
+    void eachEndpointHasItsOwnProxyWithItsPasswordFromAFileOrTheEnvironment(
+            @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path passwordFile = dir.resolve("proxy-password");
+        Files.writeString(passwordFile, "pp-from-file\n");
+        Configuration conf =
+                JobSettings.fromArgs(
+                        new String[] {
+                            "llm.base-url=https://api.openai.com/v1",
+                            "llm.proxy.url=http://proxy.corp.example:3128",
+                            "llm.proxy.username=triage",
+                            "llm.proxy.password-file=" + passwordFile,
+                            "llm.fallback.base-url=http://vllm.internal:8000/v1"
+                        });
+        GatewaySettings gateway = GatewaySettings.from(conf);
+        LlmSettings.Proxy proxy = gateway.endpoints().get(0).proxy();
+        assertThat(proxy.host()).isEqualTo("proxy.corp.example");
+        assertThat(proxy.port()).isEqualTo(3128);
+        assertThat(proxy.username()).isEqualTo("triage");
+        assertThat(proxy.resolvePassword(Map.of())).isEqualTo("pp-from-file");
+        assertThat(gateway.endpoints().get(0).toString()).doesNotContain("pp-from");
+        assertThat(conf.toMap().values()).noneMatch(v -> v.contains("pp-from"));
+        assertThat(gateway.endpoints().get(1).proxy())
+                .as("the fallback (often inside the network) does not inherit the proxy")
+                .isNull();
+
+        LlmSettings fallback =
+                LlmSettings.fallback(
+                        JobSettings.fromArgs(
+                                new String[] {
+                                    "llm.fallback.base-url=https://other.example/v1",
+                                    "llm.fallback.proxy.url=HTTP://[::1]:8080/",
+                                    "llm.fallback.proxy.username=t",
+                                    "llm.fallback.proxy.password-env=PROXY_PASSWORD"
+                                }));
+        assertThat(fallback.proxy().host()).isEqualTo("::1");
+        assertThat(fallback.proxy().port()).isEqualTo(8080);
+        assertThat(fallback.proxy().resolvePassword(Map.of("PROXY_PASSWORD", " pp-env ")))
+                .isEqualTo("pp-env");
+        assertThat(LlmSettings.primary(JobSettings.fromArgs(new String[0])).proxy())
+                .as("no proxy by default")
+                .isNull();
+    }
+
+    @Test
+    void aProxyUrlOtherThanHttpHostAndPortIsRefusedAtSubmission() {
+        Map<String, String> refused =
+                Map.of(
+                        "https://proxy.corp:3128", "http://",
+                        "socks5://proxy.corp:1080", "http://",
+                        "proxy.corp:3128", "http://",
+                        "http://triage:s3cret-pw@proxy.corp:3128", "llm.proxy.password-file",
+                        "http://proxy.corp:3128/some/path", "path",
+                        "http://proxy.corp:3128?x=1", "query",
+                        "http://proxy.corp", "port",
+                        "http://proxy corp:3128", "llm.proxy.url");
+        refused.forEach(
+                (url, says) ->
+                        assertThatThrownBy(
+                                        () ->
+                                                GatewaySettings.from(
+                                                        JobSettings.fromArgs(
+                                                                new String[] {
+                                                                    "llm.proxy.url=" + url
+                                                                })),
+                                        url)
+                                .isInstanceOf(IllegalArgumentException.class)
+                                .hasMessageContaining("llm.proxy.url")
+                                .hasMessageContaining(says)
+                                .hasMessageNotContaining("s3cret-pw"));
+        for (String[] args :
+                new String[][] {
+                    {"llm.proxy.url=http://p:3128", "llm.proxy.username=triage"},
+                    {"llm.proxy.url=http://p:3128", "llm.proxy.password-env=PROXY_PASSWORD"},
+                    {"llm.proxy.username=triage", "llm.proxy.password-env=PROXY_PASSWORD"},
+                    {
+                        "llm.proxy.url=http://p:3128",
+                        "llm.proxy.username=a:b",
+                        "llm.proxy.password-env=P"
+                    },
+                }) {
+            assertThatThrownBy(
+                            () -> GatewaySettings.from(JobSettings.fromArgs(args)),
+                            String.join(" ", args))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("llm.proxy.");
+        }
+        assertThatThrownBy(
+                        () ->
+                                GatewaySettings.from(
+                                        JobSettings.fromArgs(
+                                                new String[] {
+                                                    "llm.fallback.base-url=https://o.example/v1",
+                                                    "llm.fallback.proxy.url=ftp://p:21"
+                                                })))
+                .hasMessageContaining("llm.fallback.proxy.url");
+    }
+
+    @Test
+    void aKeyToAPlainHttpEndpointThroughAProxyElsewhereCrossesTheNetworkInClearText()
+            throws Exception {
+        for (String[] args :
+                new String[][] {
+                    {
+                        "llm.base-url=http://localhost:8000/v1",
+                        "llm.proxy.url=http://proxy.corp:3128"
+                    },
+                    {
+                        "llm.base-url=http://vllm.internal:8000/v1",
+                        "llm.proxy.url=http://127.0.0.1:3128"
+                    },
+                }) {
+            assertThatThrownBy(
+                            () -> GatewaySettings.from(JobSettings.fromArgs(args)),
+                            String.join(" ", args))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("clear text")
+                    .hasMessageContaining("allow-key-over-plain-http");
+        }
+        for (String[] args :
+                new String[][] {
+                    {
+                        "llm.base-url=https://api.openai.com/v1",
+                        "llm.proxy.url=http://proxy.corp:3128"
+                    },
+                    {
+                        "llm.base-url=http://localhost:8000/v1",
+                        "llm.proxy.url=http://127.0.0.1:3128"
+                    },
+                    {
+                        "llm.base-url=http://vllm.internal:8000/v1",
+                        "llm.proxy.url=http://proxy.corp:3128",
+                        "llm.auth=NONE"
+                    },
+                    {
+                        "llm.base-url=http://localhost:8000/v1",
+                        "llm.proxy.url=http://proxy.corp:3128",
+                        "llm.allow-key-over-plain-http=true"
+                    },
+                }) {
+            assertThat(GatewaySettings.from(JobSettings.fromArgs(args)).endpoints())
+                    .as(String.join(" ", args))
+                    .isNotEmpty();
+        }
+    }
+
+    @Test
     void fewShotExamplesAreReadAtSubmissionAndShownInThePrompt(
             @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path csv = dir.resolve("shots.csv");

@@ -125,6 +125,19 @@ class LlmGatewayTest {
     }
 
     @Test
+    void aProxyThatRefusesOurCredentialsOpensTheCircuitLikeARejectedKey() {
+        LlmException proxyRefused =
+                new LlmException(
+                        LlmException.Kind.HTTP_STATUS, 407, false, "HTTP 407 from the proxy", null);
+        LlmGateway g = gateway(false, 0, false);
+        assertThat(g.onFailure(sent(g, 0), 0, proxyRefused))
+                .as("no ticket is dead-lettered for a proxy that wants credentials")
+                .isEqualTo(Verdict.WAIT);
+        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(g.route(1, 100, false).go()).as("no call until the probe").isFalse();
+    }
+
+    @Test
     void aRejectedKeyOpensTheCircuitAndMakesTicketsWaitWithOrWithoutAFallback() {
         LlmGateway alone = gateway(false, 0, false);
         assertThat(alone.onFailure(sent(alone, 0), 0, HTTP_401)).isEqualTo(Verdict.WAIT);

@@ -635,7 +635,7 @@ class OpenAiChatClientTest {
         }
     }
 
-    private static String completion(String content, String finishReason) {
+    static String completion(String content, String finishReason) {
         var root = Json.object();
         root.put("model", "gpt-test-0613");
         var choice = root.putArray("choices").addObject();
