@@ -169,6 +169,10 @@ public record LlmSettings(
             if (uri.getHost() == null) {
                 throw new IllegalArgumentException(key + " has no host: use http://HOST:PORT.");
             }
+            if (uri.getPort() == 0 || uri.getPort() > 65535) {
+                throw new IllegalArgumentException(
+                        key + " has a port outside 1-65535: use http://HOST:PORT.");
+            }
             if (uri.getPort() < 0) {
                 throw new IllegalArgumentException(
                         key

@@ -310,7 +310,8 @@ public final class LlmGateway implements AutoCloseable {
                     e.lastLoudLog = now;
                     LOG.error(
                             "The {} endpoint ({}) rejects requests: {}. {} Check the API key"
-                                    + " (llm.api-key-env / llm.api-key-file), the model name and the"
+                                    + " (llm.api-key-env / llm.api-key-file), the model name, the"
+                                    + " base URL and proxy (redirects are not followed) and the"
                                     + " account's quota. (Logged at most once a minute.)",
                             e.settings.name(),
                             e.settings.baseUrl(),
@@ -363,12 +364,18 @@ public final class LlmGateway implements AutoCloseable {
     }
 
     /**
-     * 401, 403, 404, a proxy's 407 and exhausted quota concern every request to the endpoint, not
-     * one ticket.
+     * 401, 403, 404, a proxy's 407, exhausted quota and any redirect (redirects are not followed: a
+     * base URL that moved, plain http sent to https, or a proxy's login portal answering the
+     * CONNECT) concern every request to the endpoint, not one ticket.
      */
     public static boolean rejectsEveryRequest(LlmException failure) {
         int s = failure.status();
-        return s == 401 || s == 403 || s == 404 || s == 407 || (s == 429 && !failure.retriable());
+        return s == 401
+                || s == 403
+                || s == 404
+                || s == 407
+                || (s >= 300 && s < 400)
+                || (s == 429 && !failure.retriable());
     }
 
     private void closedIfOpen(Endpoint e, long now, Route sent) {

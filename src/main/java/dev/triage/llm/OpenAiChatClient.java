@@ -25,6 +25,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
@@ -54,7 +55,7 @@ public class OpenAiChatClient implements LlmClient {
     private final String apiKey;
     private final AsyncHttpClient http;
     private final long maxResponseBytes;
-    private volatile Constant constant;
+    private volatile FirstContent firstContent;
 
     public OpenAiChatClient(LlmSettings settings, String apiKey) {
         this(settings, apiKey, MAX_RESPONSE_BYTES);
@@ -245,6 +246,9 @@ public class OpenAiChatClient implements LlmClient {
         StructuredOutput mode = answerSchema == null ? null : settings.structuredOutput();
         StringWriter out = new StringWriter(4096);
         try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
+            // Printed on every request: a schema is a mutable tree, so what it says now is sent.
+            String schema =
+                    answerSchema == null ? null : Json.MAPPER.writeValueAsString(answerSchema);
             g.writeStartObject();
             g.writeStringField("model", settings.model());
             g.writeArrayFieldStart("messages");
@@ -254,9 +258,9 @@ public class OpenAiChatClient implements LlmClient {
                 g.writeStringField("role", m.role());
                 g.writeFieldName("content");
                 if (first) {
-                    // The system message and the schema are the same in nearly every request:
-                    // escaped once, then written as they are.
-                    g.writeRawValue(constant(m.content(), answerSchema, mode).content());
+                    // The system message is the same text in nearly every request: escaped once,
+                    // then written as it is.
+                    g.writeRawValue(firstContent(m.content(), schema, mode));
                 } else {
                     g.writeString(m.content());
                 }
@@ -273,7 +277,7 @@ public class OpenAiChatClient implements LlmClient {
                 g.writeStringField("name", "triage");
                 g.writeBooleanField("strict", true);
                 g.writeFieldName("schema");
-                g.writeRawValue(constant(messages.get(0).content(), answerSchema, mode).schema());
+                g.writeRawValue(schema);
                 g.writeEndObject();
                 g.writeEndObject();
             } else if (mode == StructuredOutput.JSON_OBJECT) {
@@ -289,40 +293,32 @@ public class OpenAiChatClient implements LlmClient {
     }
 
     /**
-     * The first message's content and the schema as JSON, for the system message and schema
-     * instances last seen (compared by identity: the prompt builder hands out the same ones).
+     * The first message's content as a JSON string, with the schema appended where the request
+     * cannot carry it; kept for the last content instance (a String cannot change) and schema text
+     * seen.
      */
-    private Constant constant(String firstContent, JsonNode answerSchema, StructuredOutput mode) {
-        Constant c = constant;
-        if (c == null || c.firstContent != firstContent || c.answerSchema != answerSchema) {
-            String content = firstContent;
-            if (mode != null && mode != StructuredOutput.JSON_SCHEMA) {
+    private String firstContent(String content, String schema, StructuredOutput mode)
+            throws IOException {
+        boolean withSchema = mode != null && mode != StructuredOutput.JSON_SCHEMA;
+        String appended = withSchema ? schema : null;
+        FirstContent c = firstContent;
+        if (c == null || c.content != content || !Objects.equals(c.appended, appended)) {
+            String text = content;
+            if (withSchema) {
                 // Without a schema in response_format, the prompt must carry it.
-                content +=
+                text +=
                         "\n\nReply with only a JSON object (no Markdown) that follows this JSON"
                                 + " schema:\n"
-                                + answerSchema;
+                                + schema;
             }
-            try {
-                c =
-                        new Constant(
-                                firstContent,
-                                answerSchema,
-                                Json.MAPPER.writeValueAsString(content),
-                                answerSchema == null
-                                        ? null
-                                        : Json.MAPPER.writeValueAsString(answerSchema));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            constant = c;
+            c = new FirstContent(content, appended, Json.MAPPER.writeValueAsString(text));
+            firstContent = c;
         }
-        return c;
+        return c.json;
     }
 
-    /** What {@link #constant} keeps: its keys and their JSON. */
-    private record Constant(
-            String firstContent, JsonNode answerSchema, String content, String schema) {}
+    /** What {@link #firstContent} keeps: its keys and the JSON. */
+    private record FirstContent(String content, String appended, String json) {}
 
     LlmReply parse(Response response) throws LlmException {
         int status = response.getStatusCode();

@@ -320,37 +320,45 @@ public final class DraftReplyFlags {
     /** A greeted name ("Dear Ada") that is not a word of the ticket's own text. */
     private static boolean mentionsOther(String cleanedReply, Supplier<String> ownText) {
         Matcher m = GREETING.matcher(cleanedReply);
-        String own = null;
+        Set<String> ownWords = null;
         while (m.find()) {
             String name = m.group(1).toLowerCase(Locale.ROOT);
             if (NOT_NAMES.contains(name)) {
                 continue;
             }
-            if (own == null) {
-                own = clean(orEmpty(ownText.get()), MAX_OWN_TEXT_CHARS).toLowerCase(Locale.ROOT);
+            if (ownWords == null) {
+                // Once per result, in one pass: a search per greeting would cost the length of
+                // the ticket for each of thousands of greetings.
+                ownWords =
+                        words(
+                                clean(orEmpty(ownText.get()), MAX_OWN_TEXT_CHARS)
+                                        .toLowerCase(Locale.ROOT));
             }
-            if (!hasWord(own, name)) {
+            if (!ownWords.contains(name)) {
                 return true;
             }
         }
         return false;
     }
 
-    /**
-     * True when {@code word} (word characters only) occurs in {@code text} with no word character
-     * right before or after it: a word of the text, where words are runs of letters, apostrophes
-     * and hyphens.
-     */
-    static boolean hasWord(String text, String word) {
-        for (int at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
-            int end = at + word.length();
-            boolean startsWord = at == 0 || !isWordChar(text.codePointBefore(at));
-            boolean endsWord = end == text.length() || !isWordChar(text.codePointAt(end));
-            if (startsWord && endsWord) {
-                return true;
+    /** The words of {@code text}: its runs of letters, apostrophes and hyphens. */
+    static Set<String> words(String text) {
+        Set<String> words = new HashSet<>();
+        int length = text.length();
+        int i = 0;
+        while (i < length) {
+            while (i < length && !isWordChar(text.codePointAt(i))) {
+                i += Character.charCount(text.codePointAt(i));
+            }
+            int start = i;
+            while (i < length && isWordChar(text.codePointAt(i))) {
+                i += Character.charCount(text.codePointAt(i));
+            }
+            if (i > start) {
+                words.add(text.substring(start, i));
             }
         }
-        return false;
+        return words;
     }
 
     private static boolean isWordChar(int codePoint) {
