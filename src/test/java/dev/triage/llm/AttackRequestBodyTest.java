@@ -7,7 +7,6 @@ import dev.triage.config.EndpointOptions.StructuredOutput;
 import dev.triage.records.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -33,38 +32,6 @@ class AttackRequestBodyTest {
                 null);
     }
 
-    /** The body as the client wrote it before session 7: a Jackson tree, printed. */
-    private static String asTree(
-            List<ChatMessage> messages, JsonNode schema, StructuredOutput mode) {
-        ObjectNode root = Json.object();
-        root.put("model", "gpt-test");
-        ArrayNode msgs = root.putArray("messages");
-        boolean first = true;
-        for (ChatMessage m : messages) {
-            String content = m.content();
-            if (first && schema != null && mode != StructuredOutput.JSON_SCHEMA) {
-                content +=
-                        "\n\nReply with only a JSON object (no Markdown) that follows this JSON"
-                                + " schema:\n"
-                                + schema;
-            }
-            first = false;
-            msgs.addObject().put("role", m.role()).put("content", content);
-        }
-        root.put("temperature", 0.0);
-        root.put("max_tokens", 300);
-        if (schema != null && mode == StructuredOutput.JSON_SCHEMA) {
-            ObjectNode js = root.putObject("response_format").put("type", "json_schema");
-            js.putObject("json_schema")
-                    .put("name", "triage")
-                    .put("strict", true)
-                    .set("schema", schema);
-        } else if (schema != null && mode == StructuredOutput.JSON_OBJECT) {
-            root.putObject("response_format").put("type", "json_object");
-        }
-        return root.toString();
-    }
-
     /**
      * {@code LlmClient.complete} takes a {@code JsonNode}, and {@code PromptBuilder.answerSchema()}
      * hands out its mutable {@code ObjectNode}: a schema changed in place (a category added, a
@@ -81,12 +48,12 @@ class AttackRequestBodyTest {
                 List.of(ChatMessage.system("Triage."), ChatMessage.user("Where is my refund?"));
         try (var client = client(mode)) {
             assertThat(client.requestBody(messages, schema))
-                    .isEqualTo(asTree(messages, schema, mode));
+                    .isEqualTo(RequestBodyTest.asTree(messages, schema, mode));
             schema.putObject("properties").putObject("category").put("type", "string");
             assertThat(client.requestBody(messages, schema))
                     .as("the schema as it is at this call")
                     .contains("category")
-                    .isEqualTo(asTree(messages, schema, mode));
+                    .isEqualTo(RequestBodyTest.asTree(messages, schema, mode));
         }
     }
 
@@ -102,7 +69,7 @@ class AttackRequestBodyTest {
         JsonNode schema = Json.object().put("type", "object");
         try (var client = client(mode)) {
             assertThat(client.requestBody(List.of(), schema))
-                    .isEqualTo(asTree(List.of(), schema, mode));
+                    .isEqualTo(RequestBodyTest.asTree(List.of(), schema, mode));
         }
     }
 }

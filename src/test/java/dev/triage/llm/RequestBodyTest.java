@@ -42,8 +42,7 @@ class RequestBodyTest {
     }
 
     /** The body as the client wrote it before: a Jackson tree, printed. */
-    private static String asTree(
-            List<ChatMessage> messages, JsonNode schema, StructuredOutput mode) {
+    static String asTree(List<ChatMessage> messages, JsonNode schema, StructuredOutput mode) {
         ObjectNode root = Json.object();
         root.put("model", "gpt-test");
         ArrayNode msgs = root.putArray("messages");
