@@ -67,12 +67,12 @@ tools_cp() { echo "$ROOT/target/classes:$LIB_DIR/*"; }
 
 run_tools() {
   java -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" -cp "$(tools_cp)" \
-    dev.triage.tools.TriageTools "$@"
+    dev.triage.tools.cli.TriageTools "$@"
 }
 
 exec_tools() {
   exec java -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" -cp "$(tools_cp)" \
-    dev.triage.tools.TriageTools "$@"
+    dev.triage.tools.cli.TriageTools "$@"
 }
 
 flink_java_opts() {
@@ -208,7 +208,7 @@ start_llm_server() {
   args+=(--triager "${TRIAGER:-embeddings}")
   say "Starting the local model server on http://localhost:$LLM_PORT/v1 (${TRIAGER:-embeddings} model, ${profile:+profile $profile, }latency ${latency} ms)"
   start_service llm-server java -Xmx256m -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
-    -cp "$(tools_cp)" dev.triage.tools.TriageTools llm-server --port "$LLM_PORT" "${args[@]}"
+    -cp "$(tools_cp)" dev.triage.tools.cli.TriageTools llm-server --port "$LLM_PORT" "${args[@]}"
   WAIT_FOR_SERVICE=llm-server wait_until 30 "the model server" curl -fsS "http://localhost:$LLM_PORT/health"
 }
 

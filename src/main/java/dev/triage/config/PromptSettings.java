@@ -1,6 +1,6 @@
 package dev.triage.config;
 
-import dev.triage.records.LabelledCsv;
+import dev.triage.io.LabelledCsv;
 
 import org.apache.flink.configuration.ReadableConfig;
 

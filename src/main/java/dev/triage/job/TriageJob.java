@@ -7,8 +7,8 @@ import dev.triage.config.GatewaySettings;
 import dev.triage.config.JobSettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
+import dev.triage.ingest.TicketParser;
 import dev.triage.llm.OpenAiChatClient;
-import dev.triage.operators.TicketParser;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;

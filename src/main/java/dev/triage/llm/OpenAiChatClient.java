@@ -2,7 +2,7 @@ package dev.triage.llm;
 
 import dev.triage.config.EndpointOptions.StructuredOutput;
 import dev.triage.config.LlmSettings;
-import dev.triage.records.Json;
+import dev.triage.io.Json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,6 +1,6 @@
 package dev.triage.llm;
 
-import dev.triage.records.Json;
+import dev.triage.io.Json;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

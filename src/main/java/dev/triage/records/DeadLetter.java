@@ -1,5 +1,7 @@
 package dev.triage.records;
 
+import dev.triage.io.Json;
+
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.util.OutputTag;
 

@@ -1,5 +1,7 @@
 package dev.triage.records;
 
+import dev.triage.io.Json;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;

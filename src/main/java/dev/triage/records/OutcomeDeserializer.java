@@ -1,5 +1,7 @@
 package dev.triage.records;
 
+import dev.triage.io.Json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;

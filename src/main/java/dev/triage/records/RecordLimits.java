@@ -1,5 +1,7 @@
 package dev.triage.records;
 
+import dev.triage.io.Json;
+
 import java.nio.charset.StandardCharsets;
 
 /**

@@ -1,5 +1,7 @@
 package dev.triage.records;
 
+import dev.triage.io.Json;
+
 /**
  * A valid support ticket. {@code createdAt} is epoch milliseconds; the source coordinates let a
  * dead letter point at the exact input record. {@code customer} is what the enrichment join knew

@@ -1,5 +1,7 @@
 package dev.triage.records;
 
+import dev.triage.io.Json;
+
 import com.fasterxml.jackson.core.JsonGenerator;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;

@@ -347,7 +347,7 @@ class JobSettingsTest {
                 .extracting(PromptSettings.FewShot::category)
                 .containsExactly("billing", "shipping");
         String system =
-                new dev.triage.llm.PromptBuilder(prompts)
+                new dev.triage.prompt.PromptBuilder(prompts)
                         .messages(
                                 List.of(),
                                 new dev.triage.records.Ticket(
@@ -393,7 +393,7 @@ class JobSettingsTest {
         for (ConfigOption<?> option : TriageOptions.ALL) {
             assertThat(readme).as(option.key()).contains("`" + option.key() + "`");
         }
-        // The table is generated: java -cp ... dev.triage.tools.OptionsDoc
-        assertThat(readme).contains(dev.triage.tools.OptionsDoc.table());
+        // The table is generated: java -cp ... dev.triage.tools.cli.OptionsDoc
+        assertThat(readme).contains(dev.triage.tools.cli.OptionsDoc.table());
     }
 }

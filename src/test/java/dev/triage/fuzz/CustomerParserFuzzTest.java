@@ -2,8 +2,8 @@ package dev.triage.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.operators.CustomerParser;
-import dev.triage.operators.TicketParser;
+import dev.triage.ingest.CustomerParser;
+import dev.triage.ingest.TicketParser;
 import dev.triage.records.CustomerEvent;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetterSerializer;

@@ -2,9 +2,9 @@ package dev.triage.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.triage.io.Json;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetterSerializer;
-import dev.triage.records.Json;
 import dev.triage.records.RawTicket;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;

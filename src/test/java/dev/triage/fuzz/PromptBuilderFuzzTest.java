@@ -1,8 +1,8 @@
 package dev.triage.fuzz;
 
 import dev.triage.config.PromptSettings;
-import dev.triage.llm.PromptBuilder;
-import dev.triage.llm.PromptInjectionCorpusTest;
+import dev.triage.prompt.PromptBuilder;
+import dev.triage.prompt.PromptInjectionCorpusTest;
 import dev.triage.records.CustomerContext;
 import dev.triage.records.CustomerProfile;
 import dev.triage.records.PastTicket;

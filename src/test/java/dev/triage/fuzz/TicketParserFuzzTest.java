@@ -2,7 +2,7 @@ package dev.triage.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.operators.TicketParser;
+import dev.triage.ingest.TicketParser;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetterSerializer;
 import dev.triage.records.RawTicket;

@@ -79,7 +79,7 @@ class TriageAnswerParserFuzzTest {
         FuzzInputs.assertFits(record, 1_000_000);
         try {
             // a valid answer is written whole, never cut
-            assertThat(dev.triage.records.Json.MAPPER.readTree(record.value()).has("truncated"))
+            assertThat(dev.triage.io.Json.MAPPER.readTree(record.value()).has("truncated"))
                     .isFalse();
         } catch (java.io.IOException e) {
             throw new AssertionError(e);

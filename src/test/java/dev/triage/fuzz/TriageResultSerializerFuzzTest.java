@@ -2,7 +2,7 @@ package dev.triage.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.records.Json;
+import dev.triage.io.Json;
 import dev.triage.records.TriageResult;
 import dev.triage.records.TriageResultSerializer;
 

@@ -2,8 +2,8 @@ package dev.triage.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.llm.TicketBlock;
-import dev.triage.records.Json;
+import dev.triage.io.Json;
+import dev.triage.prompt.TicketBlock;
 import dev.triage.testing.MiniClusters;
 import dev.triage.testing.TriageStack;
 

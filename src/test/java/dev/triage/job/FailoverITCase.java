@@ -8,7 +8,7 @@ import dev.triage.config.SessionSettings;
 import dev.triage.llm.OpenAiChatClient;
 import dev.triage.records.RawTicket;
 import dev.triage.testing.TriageStack;
-import dev.triage.tools.OutputVerifier;
+import dev.triage.tools.verify.OutputVerifier;
 
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;

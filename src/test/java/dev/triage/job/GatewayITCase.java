@@ -2,12 +2,12 @@ package dev.triage.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.records.Json;
+import dev.triage.io.Json;
 import dev.triage.testing.MiniClusters;
 import dev.triage.testing.TriageStack;
-import dev.triage.tools.LocalModelServer;
-import dev.triage.tools.OutputVerifier;
-import dev.triage.tools.ProviderProfile;
+import dev.triage.tools.simulator.LocalModelServer;
+import dev.triage.tools.simulator.ProviderProfile;
+import dev.triage.tools.verify.OutputVerifier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.configuration.Configuration;

@@ -2,7 +2,7 @@ package dev.triage.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.records.Json;
+import dev.triage.io.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;

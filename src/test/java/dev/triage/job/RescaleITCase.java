@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.testing.MiniClusters;
 import dev.triage.testing.TriageStack;
-import dev.triage.tools.OutputVerifier;
+import dev.triage.tools.verify.OutputVerifier;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;

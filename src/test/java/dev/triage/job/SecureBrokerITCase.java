@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.triage.config.JobSettings;
 import dev.triage.config.TriageOptions;
-import dev.triage.records.Json;
+import dev.triage.io.Json;
 import dev.triage.testing.CapturedLogs;
 import dev.triage.testing.EmbeddedKafka;
 import dev.triage.testing.MiniClusters;
 import dev.triage.testing.TestCertificates;
-import dev.triage.tools.LocalModelServer;
+import dev.triage.tools.simulator.LocalModelServer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.configuration.Configuration;

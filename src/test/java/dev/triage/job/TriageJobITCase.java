@@ -3,11 +3,11 @@ package dev.triage.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.config.JobSettings;
-import dev.triage.llm.TicketBlock;
-import dev.triage.records.Json;
+import dev.triage.io.Json;
+import dev.triage.prompt.TicketBlock;
 import dev.triage.testing.EmbeddedKafka;
 import dev.triage.testing.MiniClusters;
-import dev.triage.tools.LocalModelServer;
+import dev.triage.tools.simulator.LocalModelServer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.api.common.JobStatus;

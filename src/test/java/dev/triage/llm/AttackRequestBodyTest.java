@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.config.EndpointOptions.Auth;
 import dev.triage.config.EndpointOptions.StructuredOutput;
-import dev.triage.records.Json;
+import dev.triage.io.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

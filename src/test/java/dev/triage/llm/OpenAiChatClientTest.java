@@ -7,7 +7,9 @@ import dev.triage.config.EndpointOptions.Auth;
 import dev.triage.config.EndpointOptions.StructuredOutput;
 import dev.triage.config.LlmSettings;
 import dev.triage.config.PromptSettings;
-import dev.triage.records.Json;
+import dev.triage.io.Json;
+import dev.triage.prompt.PromptBuilder;
+import dev.triage.prompt.TicketBlock;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
 

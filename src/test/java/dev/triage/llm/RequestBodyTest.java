@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.triage.config.EndpointOptions.Auth;
 import dev.triage.config.EndpointOptions.StructuredOutput;
 import dev.triage.config.PromptSettings;
-import dev.triage.records.Json;
+import dev.triage.io.Json;
+import dev.triage.prompt.PromptBuilder;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
 

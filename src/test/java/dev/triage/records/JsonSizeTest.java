@@ -2,6 +2,8 @@ package dev.triage.records;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.triage.io.Json;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

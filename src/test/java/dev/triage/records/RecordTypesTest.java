@@ -2,6 +2,7 @@ package dev.triage.records;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.triage.io.Json;
 import dev.triage.session.SessionTriageOperatorTestAccess;
 
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;

@@ -2,6 +2,8 @@ package dev.triage.records;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.triage.io.Json;
+
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;

@@ -1,10 +1,10 @@
 package dev.triage.testing;
 
 import dev.triage.config.JobSettings;
-import dev.triage.llm.TicketBlock;
-import dev.triage.records.Json;
-import dev.triage.tools.LocalModelServer;
-import dev.triage.tools.ProviderProfile;
+import dev.triage.io.Json;
+import dev.triage.prompt.TicketBlock;
+import dev.triage.tools.simulator.LocalModelServer;
+import dev.triage.tools.simulator.ProviderProfile;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.configuration.Configuration;

@@ -8,9 +8,9 @@ import static dev.triage.config.TriageOptions.MAX_IN_FLIGHT;
 
 import dev.triage.config.LlmSettings;
 import dev.triage.config.PromptSettings;
+import dev.triage.ingest.TicketParser;
 import dev.triage.job.KafkaConnectors;
-import dev.triage.llm.PromptBuilder;
-import dev.triage.operators.TicketParser;
+import dev.triage.prompt.PromptBuilder;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.RawTicket;
 import dev.triage.records.Ticket;

@@ -5,9 +5,9 @@ import dev.triage.config.PromptSettings;
 import dev.triage.llm.LlmClient;
 import dev.triage.llm.LlmReply;
 import dev.triage.llm.OpenAiChatClient;
-import dev.triage.llm.PromptBuilder;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.llm.TriageAnswerParser;
+import dev.triage.prompt.PromptBuilder;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
 

@@ -1,6 +1,6 @@
 package dev.triage.tools.bench;
 
-import dev.triage.records.Json;
+import dev.triage.io.Json;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

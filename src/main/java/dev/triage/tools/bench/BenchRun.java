@@ -1,7 +1,7 @@
 package dev.triage.tools.bench;
 
-import dev.triage.records.Json;
-import dev.triage.tools.SampleTickets;
+import dev.triage.io.Json;
+import dev.triage.tools.cli.SampleTickets;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.kafka.clients.admin.Admin;
@@ -322,7 +322,7 @@ final class BenchRun {
         // The stand-in for a remote provider should take as little of the shared CPU as it can:
         // the C1 compiler alone compiles far less than C2 for nearly the same speed here.
         cmd.add(cmd.size() - 2, "-XX:TieredStopAtLevel=1");
-        cmd.add("dev.triage.tools.TriageTools");
+        cmd.add("dev.triage.tools.cli.TriageTools");
         cmd.add("llm-server");
         cmd.add("--port");
         cmd.add(String.valueOf(port));

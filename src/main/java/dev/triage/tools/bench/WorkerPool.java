@@ -13,7 +13,7 @@ import static dev.triage.config.TriageOptions.TICKETS_TOPIC;
 
 import dev.triage.config.LlmSettings;
 import dev.triage.config.PromptSettings;
-import dev.triage.operators.TicketParser;
+import dev.triage.ingest.TicketParser;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetterSerializer;
 import dev.triage.records.RawTicket;

@@ -2,10 +2,10 @@ package dev.triage.tools.eval;
 
 import dev.triage.config.LlmSettings;
 import dev.triage.config.PromptSettings;
-import dev.triage.tools.EmbeddingTriager;
-import dev.triage.tools.LocalModelServer;
-import dev.triage.tools.ProviderProfile;
-import dev.triage.tools.RuleBasedTriager;
+import dev.triage.tools.simulator.EmbeddingTriager;
+import dev.triage.tools.simulator.LocalModelServer;
+import dev.triage.tools.simulator.ProviderProfile;
+import dev.triage.tools.simulator.RuleBasedTriager;
 
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;

@@ -1,4 +1,4 @@
-package dev.triage.records;
+package dev.triage.io;
 
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,15 +1,17 @@
-package dev.triage.llm;
+package dev.triage.prompt;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.config.PromptSettings;
-import dev.triage.operators.CustomerParser;
-import dev.triage.operators.TicketParser;
+import dev.triage.ingest.CustomerParser;
+import dev.triage.ingest.TicketParser;
+import dev.triage.io.Json;
+import dev.triage.llm.ChatMessage;
+import dev.triage.llm.TriageAnswer;
 import dev.triage.records.CustomerContext;
 import dev.triage.records.CustomerEvent;
 import dev.triage.records.CustomerProfile;
-import dev.triage.records.Json;
 import dev.triage.records.PastTicket;
 import dev.triage.records.RawCustomer;
 import dev.triage.records.RawTicket;

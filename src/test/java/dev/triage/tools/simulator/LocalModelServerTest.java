@@ -1,15 +1,15 @@
-package dev.triage.tools;
+package dev.triage.tools.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.triage.config.PromptSettings;
+import dev.triage.io.Json;
 import dev.triage.llm.ChatMessage;
-import dev.triage.llm.PromptBuilder;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.llm.TriageAnswerParser;
-import dev.triage.records.Json;
+import dev.triage.prompt.PromptBuilder;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
 

@@ -1,9 +1,9 @@
-package dev.triage.llm;
+package dev.triage.prompt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.config.PromptSettings;
-import dev.triage.records.Json;
+import dev.triage.io.Json;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
 

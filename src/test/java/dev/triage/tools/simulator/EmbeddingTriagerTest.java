@@ -1,8 +1,8 @@
-package dev.triage.tools;
+package dev.triage.tools.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.llm.TicketBlock;
+import dev.triage.prompt.TicketBlock;
 import dev.triage.records.Ticket;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;

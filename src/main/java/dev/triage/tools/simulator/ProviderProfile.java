@@ -1,6 +1,6 @@
-package dev.triage.tools;
+package dev.triage.tools.simulator;
 
-import dev.triage.records.Json;
+import dev.triage.io.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package dev.triage.operators;
+package dev.triage.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

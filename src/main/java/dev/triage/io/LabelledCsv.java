@@ -1,4 +1,4 @@
-package dev.triage.records;
+package dev.triage.io;
 
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;

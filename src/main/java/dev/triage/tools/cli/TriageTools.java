@@ -1,6 +1,11 @@
-package dev.triage.tools;
+package dev.triage.tools.cli;
 
-import dev.triage.records.Json;
+import dev.triage.io.Json;
+import dev.triage.tools.simulator.EmbeddingTriager;
+import dev.triage.tools.simulator.LocalModelServer;
+import dev.triage.tools.simulator.ProviderProfile;
+import dev.triage.tools.simulator.RuleBasedTriager;
+import dev.triage.tools.verify.OutputVerifier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

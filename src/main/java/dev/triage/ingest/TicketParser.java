@@ -1,8 +1,8 @@
-package dev.triage.operators;
+package dev.triage.ingest;
 
+import dev.triage.io.Json;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetter.Reason;
-import dev.triage.records.Json;
 import dev.triage.records.RawTicket;
 import dev.triage.records.Tenants;
 import dev.triage.records.Ticket;

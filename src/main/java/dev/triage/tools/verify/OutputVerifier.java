@@ -1,6 +1,6 @@
-package dev.triage.tools;
+package dev.triage.tools.verify;
 
-import dev.triage.records.Json;
+import dev.triage.io.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 

@@ -1,4 +1,4 @@
-package dev.triage.operators;
+package dev.triage.ingest;
 
 import dev.triage.config.CustomerSettings;
 import dev.triage.records.CustomerContext;

@@ -1,9 +1,10 @@
-package dev.triage.llm;
+package dev.triage.prompt;
 
 import dev.triage.config.PromptSettings;
-import dev.triage.records.Json;
+import dev.triage.io.Json;
+import dev.triage.llm.ChatMessage;
+import dev.triage.llm.TriageAnswer;
 import dev.triage.records.Ticket;
-import dev.triage.session.Turn;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -73,10 +74,10 @@ public final class PromptBuilder {
     }
 
     /** The messages for the session's next ticket, given its retained history (oldest first). */
-    public List<ChatMessage> messages(List<Turn> history, Ticket ticket) {
+    public List<ChatMessage> messages(List<? extends PastTurn> history, Ticket ticket) {
         List<ChatMessage> messages = new ArrayList<>(2 + 2 * history.size());
         messages.add(ChatMessage.system(systemMessage));
-        for (Turn turn : history) {
+        for (PastTurn turn : history) {
             messages.add(ChatMessage.user(replayedTicket(turn.ticketText())));
             messages.add(ChatMessage.assistant(replayedAnswer(turn.answerJson())));
         }

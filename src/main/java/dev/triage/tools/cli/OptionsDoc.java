@@ -1,4 +1,4 @@
-package dev.triage.tools;
+package dev.triage.tools.cli;
 
 import dev.triage.config.TriageOptions;
 

@@ -1,8 +1,8 @@
-package dev.triage.llm;
+package dev.triage.prompt;
 
+import dev.triage.io.Json;
 import dev.triage.records.CustomerContext;
 import dev.triage.records.CustomerProfile;
-import dev.triage.records.Json;
 import dev.triage.records.PastTicket;
 import dev.triage.records.RecordLimits;
 import dev.triage.records.Ticket;

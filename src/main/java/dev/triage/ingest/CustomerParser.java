@@ -1,10 +1,10 @@
-package dev.triage.operators;
+package dev.triage.ingest;
 
+import dev.triage.io.Json;
 import dev.triage.records.CustomerEvent;
 import dev.triage.records.CustomerProfile;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetter.Reason;
-import dev.triage.records.Json;
 import dev.triage.records.RawCustomer;
 import dev.triage.records.Tenants;
 

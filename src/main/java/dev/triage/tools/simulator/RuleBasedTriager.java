@@ -1,7 +1,7 @@
-package dev.triage.tools;
+package dev.triage.tools.simulator;
 
-import dev.triage.llm.TicketBlock;
-import dev.triage.records.Json;
+import dev.triage.io.Json;
+import dev.triage.prompt.TicketBlock;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 

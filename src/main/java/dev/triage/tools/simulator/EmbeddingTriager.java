@@ -1,8 +1,8 @@
-package dev.triage.tools;
+package dev.triage.tools.simulator;
 
-import dev.triage.llm.TicketBlock;
-import dev.triage.records.Json;
-import dev.triage.records.LabelledCsv;
+import dev.triage.io.Json;
+import dev.triage.io.LabelledCsv;
+import dev.triage.prompt.TicketBlock;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.langchain4j.model.embedding.EmbeddingModel;

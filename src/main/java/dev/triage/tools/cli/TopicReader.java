@@ -1,4 +1,4 @@
-package dev.triage.tools;
+package dev.triage.tools.cli;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
