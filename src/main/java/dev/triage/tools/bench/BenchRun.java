@@ -1,7 +1,7 @@
 package dev.triage.tools.bench;
 
 import dev.triage.io.Json;
-import dev.triage.tools.cli.SampleTickets;
+import dev.triage.tools.data.SampleTickets;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.kafka.clients.admin.Admin;

@@ -1,6 +1,8 @@
 package dev.triage.tools.cli;
 
 import dev.triage.io.Json;
+import dev.triage.tools.data.SampleTickets;
+import dev.triage.tools.data.TopicReader;
 import dev.triage.tools.simulator.EmbeddingTriager;
 import dev.triage.tools.simulator.LocalModelServer;
 import dev.triage.tools.simulator.ProviderProfile;

@@ -11,7 +11,7 @@ import dev.triage.llm.TriageAnswer;
 import dev.triage.llm.TriageAnswerParser;
 import dev.triage.prompt.PromptBuilder;
 import dev.triage.records.Ticket;
-import dev.triage.tools.cli.TopicReader;
+import dev.triage.tools.data.TopicReader;
 import dev.triage.tools.simulator.EmbeddingTriager;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,4 @@
-package dev.triage.tools.cli;
+package dev.triage.tools.data;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -43,7 +43,7 @@ public final class TopicReader implements AutoCloseable {
     }
 
     /** Everything committed up to now (the last stable offsets at the time of the call). */
-    List<String> readToEnd() {
+    public List<String> readToEnd() {
         Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
         List<String> values = new ArrayList<>();
         while (!partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp))) {
@@ -52,11 +52,11 @@ public final class TopicReader implements AutoCloseable {
         return values;
     }
 
-    boolean atEnd(Map<TopicPartition, Long> end) {
+    public boolean atEnd(Map<TopicPartition, Long> end) {
         return partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
     }
 
-    Map<TopicPartition, Long> endOffsets() {
+    public Map<TopicPartition, Long> endOffsets() {
         return consumer.endOffsets(partitions);
     }
 

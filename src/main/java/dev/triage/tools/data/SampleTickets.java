@@ -1,4 +1,4 @@
-package dev.triage.tools.cli;
+package dev.triage.tools.data;
 
 import dev.triage.io.Json;
 
