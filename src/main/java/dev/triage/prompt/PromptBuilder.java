@@ -18,7 +18,8 @@ import java.util.Map;
  * Builds the chat request for a ticket: the system prompt with the categories, the session's
  * earlier turns as user/assistant pairs, then the ticket; and the JSON schema of the answer. Every
  * ticket, earlier ones included, is one {@link TicketBlock}: nothing of a ticket, a customer or an
- * earlier answer is ever written outside a block or an escaped JSON text.
+ * earlier answer is ever written outside a block or an escaped JSON text. The format is declared in
+ * {@link PromptFormat}.
  */
 public final class PromptBuilder {
 
@@ -50,9 +51,9 @@ public final class PromptBuilder {
     public PromptBuilder(PromptSettings settings) {
         StringBuilder system = new StringBuilder(settings.systemPrompt().strip());
         system.append(DATA_RULES);
-        system.append("\n\nCategories:\n");
+        system.append(PromptFormat.CATEGORIES_HEADING);
         for (Map.Entry<String, String> c : settings.categories().entrySet()) {
-            system.append("- ").append(c.getKey()).append(": ").append(c.getValue()).append('\n');
+            PromptFormat.appendCategory(system, c.getKey(), c.getValue());
         }
         system.append(
                 "\nAnswer with one JSON object with exactly these fields: category (one of the"
