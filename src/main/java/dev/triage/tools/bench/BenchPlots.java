@@ -35,8 +35,8 @@ final class BenchPlots {
         for (Pipeline p : Pipeline.values()) {
             XYSeries s = new XYSeries(p.label());
             for (RunResult r : sweep) {
-                if (r.pipeline() == p && !Double.isNaN(r.ticketsPerSecond())) {
-                    s.add(r.inFlight(), r.ticketsPerSecond());
+                if (r.pipeline() == p && !Double.isNaN(r.throughput().ticketsPerSecond())) {
+                    s.add(r.inFlight(), r.throughput().ticketsPerSecond());
                 }
             }
             if (!s.isEmpty()) {
@@ -72,7 +72,7 @@ final class BenchPlots {
     static void latencyCdf(String title, List<RunResult> runs, Path png) throws IOException {
         XYSeriesCollection data = new XYSeriesCollection();
         for (RunResult r : runs) {
-            long[] l = r.sortedLatencies();
+            long[] l = r.latency().sortedLatencies();
             if (l.length == 0) {
                 continue;
             }
@@ -108,7 +108,7 @@ final class BenchPlots {
         XYSeriesCollection data = new XYSeriesCollection();
         for (RunResult r : runs) {
             XYSeries s = new XYSeries(r.pipeline().label());
-            int[] perSecond = r.perSecond();
+            int[] perSecond = r.throughput().perSecond();
             for (int i = 0; i < perSecond.length; i++) {
                 s.add(i, perSecond[i]);
             }
