@@ -44,16 +44,11 @@ final class BenchPlots {
             }
         }
         JFreeChart chart =
-                ChartFactory.createXYLineChart(
+                lineChart(
                         "Throughput against calls in flight (parallelism 2, latency 200 ms)",
                         "calls in flight per subtask",
                         "tickets/s (Kafka in to Kafka out, read_committed)",
-                        data,
-                        PlotOrientation.VERTICAL,
-                        true,
-                        false,
-                        false);
-        style(chart);
+                        data);
         chart.getXYPlot()
                 .getRenderer()
                 .setSeriesStroke(
@@ -85,16 +80,7 @@ final class BenchPlots {
             data.addSeries(s);
         }
         JFreeChart chart =
-                ChartFactory.createXYLineChart(
-                        title,
-                        "ticket latency, ms (log scale)",
-                        "fraction of tickets",
-                        data,
-                        PlotOrientation.VERTICAL,
-                        true,
-                        false,
-                        false);
-        style(chart);
+                lineChart(title, "ticket latency, ms (log scale)", "fraction of tickets", data);
         LogarithmicAxis x = new LogarithmicAxis("ticket latency, ms (log scale)");
         x.setAllowNegativesFlag(false);
         chart.getXYPlot().setDomainAxis(x);
@@ -115,16 +101,11 @@ final class BenchPlots {
             data.addSeries(s);
         }
         JFreeChart chart =
-                ChartFactory.createXYLineChart(
+                lineChart(
                         title,
                         "seconds since the load started",
                         "results/s (by broker append time)",
-                        data,
-                        PlotOrientation.VERTICAL,
-                        true,
-                        false,
-                        false);
-        style(chart);
+                        data);
         XYPlot plot = chart.getXYPlot();
         if (outageAt >= 0) {
             for (int at : new int[] {outageAt, outageAt + outageSeconds}) {
@@ -134,6 +115,16 @@ final class BenchPlots {
             }
         }
         ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
+    }
+
+    /** A line chart with a legend, in the report's style. */
+    private static JFreeChart lineChart(
+            String title, String xLabel, String yLabel, XYSeriesCollection data) {
+        JFreeChart chart =
+                ChartFactory.createXYLineChart(
+                        title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true, false, false);
+        style(chart);
+        return chart;
     }
 
     private static void style(JFreeChart chart) {

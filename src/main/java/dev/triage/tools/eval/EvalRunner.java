@@ -33,6 +33,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.function.BiFunction;
 
 /**
  * Runs the test tickets through the model, directly over HTTP or through Kafka and the job, with
@@ -148,39 +149,35 @@ public final class EvalRunner {
                 TopicReader dead = new TopicReader(bootstrap, dlqTopic)) {
             while (done.size() < cases.size() && System.nanoTime() < deadline) {
                 results.poll(
-                        v -> {
-                            JsonNode r = read(v);
-                            Case c = byId.get(r.path("ticket_id").asText());
-                            if (c != null) {
-                                done.put(
-                                        c.id(),
-                                        new Outcome(
-                                                c,
-                                                r.path("category").asText(),
-                                                r.path("latency_ms").asLong(),
-                                                r.at("/usage/prompt_tokens").asInt(),
-                                                r.at("/usage/completion_tokens").asInt(),
-                                                null));
-                            }
-                        });
+                        v ->
+                                record(
+                                        v,
+                                        byId,
+                                        done,
+                                        (c, r) ->
+                                                new Outcome(
+                                                        c,
+                                                        r.path("category").asText(),
+                                                        r.path("latency_ms").asLong(),
+                                                        r.at("/usage/prompt_tokens").asInt(),
+                                                        r.at("/usage/completion_tokens").asInt(),
+                                                        null)));
                 dead.poll(
-                        v -> {
-                            JsonNode d = read(v);
-                            Case c = byId.get(d.path("ticket_id").asText());
-                            if (c != null) {
-                                done.put(
-                                        c.id(),
-                                        new Outcome(
-                                                c,
-                                                null,
-                                                0,
-                                                0,
-                                                0,
-                                                d.path("reason").asText()
-                                                        + ": "
-                                                        + d.path("detail").asText()));
-                            }
-                        });
+                        v ->
+                                record(
+                                        v,
+                                        byId,
+                                        done,
+                                        (c, d) ->
+                                                new Outcome(
+                                                        c,
+                                                        null,
+                                                        0,
+                                                        0,
+                                                        0,
+                                                        d.path("reason").asText()
+                                                                + ": "
+                                                                + d.path("detail").asText())));
                 Progress.tick(done.size(), cases.size());
             }
         }
@@ -210,6 +207,19 @@ public final class EvalRunner {
         } catch (TriageAnswerParser.InvalidAnswerException e) {
             return new Outcome(
                     c, null, ms, reply.promptTokens(), reply.completionTokens(), e.getMessage());
+        }
+    }
+
+    /** Records the outcome of an output of one of the cases; others are not this run's. */
+    private static void record(
+            String json,
+            Map<String, Case> byId,
+            Map<String, Outcome> done,
+            BiFunction<Case, JsonNode, Outcome> outcome) {
+        JsonNode n = read(json);
+        Case c = byId.get(n.path("ticket_id").asText());
+        if (c != null) {
+            done.put(c.id(), outcome.apply(c, n));
         }
     }
 

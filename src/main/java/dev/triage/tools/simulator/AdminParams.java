@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * The query parameters of the admin endpoints, checked: an unknown name or a bad value is an {@link
@@ -37,13 +38,7 @@ final class AdminParams {
         if (value == null) {
             return dflt;
         }
-        long v;
-        try {
-            v = Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "'" + name + "' must be a whole number, not '" + value + "'");
-        }
+        long v = parse(name, value, Long::parseLong, "a whole number");
         if (v < 0 || v > max) {
             throw new IllegalArgumentException(
                     "'" + name + "' must be between 0 and " + max + ", not " + v);
@@ -57,18 +52,21 @@ final class AdminParams {
         if (value == null) {
             return 0;
         }
-        double v;
-        try {
-            v = Double.parseDouble(value.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    "'" + name + "' must be a share between 0 and 1, not '" + value + "'");
-        }
+        double v = parse(name, value, Double::parseDouble, "a share between 0 and 1");
         if (!(v >= 0 && v <= 1)) {
             throw new IllegalArgumentException(
                     "'" + name + "' must be a share between 0 and 1, not " + value);
         }
         return v;
+    }
+
+    private static <T> T parse(String name, String value, Function<String, T> parser, String what) {
+        try {
+            return parser.apply(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "'" + name + "' must be " + what + ", not '" + value + "'");
+        }
     }
 
     private String first(String name) {

@@ -4,15 +4,7 @@ package dev.triage.tools.simulator;
  * Requests read in full and then left with their connection closed: the injected window's share, or
  * the profile's drop rate (a proxy or load balancer dropping them).
  */
-final class DroppedConnections implements Fault {
-    private final double profileRate;
-    private final ServerCounters counters;
-
-    DroppedConnections(double profileRate, ServerCounters counters) {
-        this.profileRate = profileRate;
-        this.counters = counters;
-    }
-
+record DroppedConnections(double profileRate, ServerCounters counters) implements Fault {
     @Override
     public Refusal apply(ChatCall call) {
         FaultWindow w = call.window();

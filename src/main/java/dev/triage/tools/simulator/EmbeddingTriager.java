@@ -101,12 +101,7 @@ public final class EmbeddingTriager {
                 categories = readExamples(in, "text", "label", perClass);
             }
         }
-        return new EmbeddingTriager(
-                new AllMiniLmL6V2QuantizedEmbeddingModel(),
-                categories,
-                readExamples(resource("priority-examples.csv"), "text", "label", 0),
-                readExamples(resource("sentiment-examples.csv"), "text", "label", 0),
-                readExamples(resource("replies.csv"), "reply", "category", 0));
+        return load(categories);
     }
 
     /** Loads the embedding model with these category examples (and the shipped rest). */

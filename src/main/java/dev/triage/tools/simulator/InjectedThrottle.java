@@ -8,13 +8,7 @@ import java.util.Map;
  * The injected window's share of 429s with {@code Retry-After: 1}: the part of the draw after the
  * drop share, so that drop and throttle never hit the same request.
  */
-final class InjectedThrottle implements Fault {
-    private final ServerCounters counters;
-
-    InjectedThrottle(ServerCounters counters) {
-        this.counters = counters;
-    }
-
+record InjectedThrottle(ServerCounters counters) implements Fault {
     @Override
     public Refusal apply(ChatCall call) {
         FaultWindow w = call.window();

@@ -5,17 +5,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 /**
  * A provider that refuses everything: a rejected key (401) or an exhausted quota (429 {@code
  * insufficient_quota}), the faults a client must not retry.
+ *
+ * @param kind the profile's {@code permanent}: "401", "quota" or null (none)
  */
-final class PermanentFailure implements Fault {
-    private final String kind;
-    private final ServerCounters counters;
-
-    /** {@code kind}: the profile's {@code permanent}, "401", "quota" or null (none). */
-    PermanentFailure(String kind, ServerCounters counters) {
-        this.kind = kind;
-        this.counters = counters;
-    }
-
+record PermanentFailure(String kind, ServerCounters counters) implements Fault {
     @Override
     public Refusal apply(ChatCall call) {
         if ("401".equals(kind)) {

@@ -159,46 +159,19 @@ public record ProviderProfile(
     }
 
     public ProviderProfile withLatency(long medianMs, long p99Ms) {
-        return new ProviderProfile(
-                name,
-                medianMs,
-                p99Ms,
-                rpm,
-                tpm,
-                rateLimitHeaders,
-                maxConcurrency,
-                serverErrorRate,
-                timeoutRate,
-                malformedRate,
-                truncatedRate,
-                refusalRate,
-                permanent,
-                outageAfterMs,
-                outageMs,
-                outageStatus,
-                dropRate);
+        Copy c = new Copy(this);
+        c.latencyMedianMs = medianMs;
+        c.latencyP99Ms = p99Ms;
+        return c.build();
     }
 
     public ProviderProfile withRateLimits(
             int requestsPerMinute, int tokensPerMinute, boolean headers) {
-        return new ProviderProfile(
-                name,
-                latencyMedianMs,
-                latencyP99Ms,
-                requestsPerMinute,
-                tokensPerMinute,
-                headers,
-                maxConcurrency,
-                serverErrorRate,
-                timeoutRate,
-                malformedRate,
-                truncatedRate,
-                refusalRate,
-                permanent,
-                outageAfterMs,
-                outageMs,
-                outageStatus,
-                dropRate);
+        Copy c = new Copy(this);
+        c.rpm = requestsPerMinute;
+        c.tpm = tokensPerMinute;
+        c.rateLimitHeaders = headers;
+        return c.build();
     }
 
     public ProviderProfile withFaultRates(
@@ -207,87 +180,94 @@ public record ProviderProfile(
             double malformed,
             double truncated,
             double refusals) {
-        return new ProviderProfile(
-                name,
-                latencyMedianMs,
-                latencyP99Ms,
-                rpm,
-                tpm,
-                rateLimitHeaders,
-                maxConcurrency,
-                serverErrors,
-                timeouts,
-                malformed,
-                truncated,
-                refusals,
-                permanent,
-                outageAfterMs,
-                outageMs,
-                outageStatus,
-                dropRate);
+        Copy c = new Copy(this);
+        c.serverErrorRate = serverErrors;
+        c.timeoutRate = timeouts;
+        c.malformedRate = malformed;
+        c.truncatedRate = truncated;
+        c.refusalRate = refusals;
+        return c.build();
     }
 
     public ProviderProfile withPermanentFailure(String kind) {
-        return new ProviderProfile(
-                name,
-                latencyMedianMs,
-                latencyP99Ms,
-                rpm,
-                tpm,
-                rateLimitHeaders,
-                maxConcurrency,
-                serverErrorRate,
-                timeoutRate,
-                malformedRate,
-                truncatedRate,
-                refusalRate,
-                kind,
-                outageAfterMs,
-                outageMs,
-                outageStatus,
-                dropRate);
+        Copy c = new Copy(this);
+        c.permanent = kind;
+        return c.build();
     }
 
     public ProviderProfile withOutage(Duration after, Duration duration) {
-        return new ProviderProfile(
-                name,
-                latencyMedianMs,
-                latencyP99Ms,
-                rpm,
-                tpm,
-                rateLimitHeaders,
-                maxConcurrency,
-                serverErrorRate,
-                timeoutRate,
-                malformedRate,
-                truncatedRate,
-                refusalRate,
-                permanent,
-                after.toMillis(),
-                duration.toMillis(),
-                outageStatus,
-                dropRate);
+        Copy c = new Copy(this);
+        c.outageAfterMs = after.toMillis();
+        c.outageMs = duration.toMillis();
+        return c.build();
     }
 
     public ProviderProfile withDropRate(double rate) {
-        return new ProviderProfile(
-                name,
-                latencyMedianMs,
-                latencyP99Ms,
-                rpm,
-                tpm,
-                rateLimitHeaders,
-                maxConcurrency,
-                serverErrorRate,
-                timeoutRate,
-                malformedRate,
-                truncatedRate,
-                refusalRate,
-                permanent,
-                outageAfterMs,
-                outageMs,
-                outageStatus,
-                rate);
+        Copy c = new Copy(this);
+        c.dropRate = rate;
+        return c.build();
+    }
+
+    /** A profile's fields to change one or two of: the withers above say which. */
+    private static final class Copy {
+        String name;
+        long latencyMedianMs;
+        long latencyP99Ms;
+        int rpm;
+        int tpm;
+        boolean rateLimitHeaders;
+        int maxConcurrency;
+        double serverErrorRate;
+        double timeoutRate;
+        double malformedRate;
+        double truncatedRate;
+        double refusalRate;
+        String permanent;
+        long outageAfterMs;
+        long outageMs;
+        int outageStatus;
+        double dropRate;
+
+        Copy(ProviderProfile p) {
+            name = p.name;
+            latencyMedianMs = p.latencyMedianMs;
+            latencyP99Ms = p.latencyP99Ms;
+            rpm = p.rpm;
+            tpm = p.tpm;
+            rateLimitHeaders = p.rateLimitHeaders;
+            maxConcurrency = p.maxConcurrency;
+            serverErrorRate = p.serverErrorRate;
+            timeoutRate = p.timeoutRate;
+            malformedRate = p.malformedRate;
+            truncatedRate = p.truncatedRate;
+            refusalRate = p.refusalRate;
+            permanent = p.permanent;
+            outageAfterMs = p.outageAfterMs;
+            outageMs = p.outageMs;
+            outageStatus = p.outageStatus;
+            dropRate = p.dropRate;
+        }
+
+        ProviderProfile build() {
+            return new ProviderProfile(
+                    name,
+                    latencyMedianMs,
+                    latencyP99Ms,
+                    rpm,
+                    tpm,
+                    rateLimitHeaders,
+                    maxConcurrency,
+                    serverErrorRate,
+                    timeoutRate,
+                    malformedRate,
+                    truncatedRate,
+                    refusalRate,
+                    permanent,
+                    outageAfterMs,
+                    outageMs,
+                    outageStatus,
+                    dropRate);
+        }
     }
 
     /** One answer time drawn from the latency distribution. */

@@ -5,20 +5,12 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** A share of requests answered 500, 502 or 503, chosen at random. */
-final class ServerErrors implements Fault {
+record ServerErrors(double rate, ServerCounters counters) implements Fault {
     private static final HttpResponseStatus[] CHOICES = {
         HttpResponseStatus.INTERNAL_SERVER_ERROR,
         HttpResponseStatus.BAD_GATEWAY,
         HttpResponseStatus.SERVICE_UNAVAILABLE
     };
-
-    private final double rate;
-    private final ServerCounters counters;
-
-    ServerErrors(double rate, ServerCounters counters) {
-        this.rate = rate;
-        this.counters = counters;
-    }
 
     @Override
     public Refusal apply(ChatCall call) {

@@ -1,15 +1,7 @@
 package dev.triage.tools.simulator;
 
 /** A share of requests held with no answer at all, so that the client's timeout has to fire. */
-final class Timeouts implements Fault {
-    private final double rate;
-    private final ServerCounters counters;
-
-    Timeouts(double rate, ServerCounters counters) {
-        this.rate = rate;
-        this.counters = counters;
-    }
-
+record Timeouts(double rate, ServerCounters counters) implements Fault {
     @Override
     public Refusal apply(ChatCall call) {
         if (ProviderProfile.chance(rate)) {
