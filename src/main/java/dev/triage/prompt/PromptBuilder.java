@@ -64,7 +64,7 @@ public final class PromptBuilder {
             system.append("\n\nExamples of tickets and their category:\n");
             for (PromptSettings.FewShot e : settings.fewShot()) {
                 system.append("- ")
-                        .append(TicketBlock.quoted(e.text()))
+                        .append(BlockEscapes.quoted(e.text()))
                         .append(" -> ")
                         .append(e.category())
                         .append('\n');
@@ -92,7 +92,7 @@ public final class PromptBuilder {
      */
     public static String repairRequest(String problem) {
         return "Your previous answer could not be used: "
-                + TicketBlock.quoted(problem == null ? "" : problem)
+                + BlockEscapes.quoted(problem == null ? "" : problem)
                 + ". Answer again with only the JSON object described in the instructions: every"
                 + " field, valid JSON, no Markdown, and a summary and draft_reply short enough to"
                 + " fit.";
@@ -135,21 +135,21 @@ public final class PromptBuilder {
      */
     static String replayedAnswer(String stored) {
         if (stored != null
-                && TicketBlock.hasNothingToEscape(stored)
-                && TicketBlock.isJsonObject(stored)) {
+                && BlockEscapes.hasNothingToEscape(stored)
+                && BlockEscapes.isJsonObject(stored)) {
             return stored; // one JSON object with nothing the block's escapes would change
         }
         if (stored != null) {
             try {
                 JsonNode n = Json.STRICT.readTree(stored);
                 if (n != null && n.isObject()) {
-                    return TicketBlock.escapedJson(n);
+                    return BlockEscapes.escapedJson(n);
                 }
             } catch (java.io.IOException e) {
                 // not JSON: replayed as a text below
             }
         }
-        return TicketBlock.quoted(stored == null ? "" : stored);
+        return BlockEscapes.quoted(stored == null ? "" : stored);
     }
 
     /** Strict-mode schema: every property required, no additional properties. */
