@@ -18,7 +18,8 @@ import java.util.Map;
  * Builds the chat request for a ticket: the system prompt with the categories, the session's
  * earlier turns as user/assistant pairs, then the ticket; and the JSON schema of the answer. Every
  * ticket, earlier ones included, is one {@link TicketBlock}: nothing of a ticket, a customer or an
- * earlier answer is ever written outside a block or an escaped JSON text.
+ * earlier answer is ever written outside a block or an escaped JSON text. The format is declared in
+ * {@link PromptFormat}.
  */
 public final class PromptBuilder {
 
@@ -50,9 +51,9 @@ public final class PromptBuilder {
     public PromptBuilder(PromptSettings settings) {
         StringBuilder system = new StringBuilder(settings.systemPrompt().strip());
         system.append(DATA_RULES);
-        system.append("\n\nCategories:\n");
+        system.append(PromptFormat.CATEGORIES_HEADING);
         for (Map.Entry<String, String> c : settings.categories().entrySet()) {
-            system.append("- ").append(c.getKey()).append(": ").append(c.getValue()).append('\n');
+            PromptFormat.appendCategory(system, c.getKey(), c.getValue());
         }
         system.append(
                 "\nAnswer with one JSON object with exactly these fields: category (one of the"
@@ -63,7 +64,7 @@ public final class PromptBuilder {
             system.append("\n\nExamples of tickets and their category:\n");
             for (PromptSettings.FewShot e : settings.fewShot()) {
                 system.append("- ")
-                        .append(TicketBlock.quoted(e.text()))
+                        .append(BlockEscapes.quoted(e.text()))
                         .append(" -> ")
                         .append(e.category())
                         .append('\n');
@@ -91,7 +92,7 @@ public final class PromptBuilder {
      */
     public static String repairRequest(String problem) {
         return "Your previous answer could not be used: "
-                + TicketBlock.quoted(problem == null ? "" : problem)
+                + BlockEscapes.quoted(problem == null ? "" : problem)
                 + ". Answer again with only the JSON object described in the instructions: every"
                 + " field, valid JSON, no Markdown, and a summary and draft_reply short enough to"
                 + " fit.";
@@ -134,21 +135,21 @@ public final class PromptBuilder {
      */
     static String replayedAnswer(String stored) {
         if (stored != null
-                && TicketBlock.hasNothingToEscape(stored)
-                && TicketBlock.isJsonObject(stored)) {
+                && BlockEscapes.hasNothingToEscape(stored)
+                && BlockEscapes.isJsonObject(stored)) {
             return stored; // one JSON object with nothing the block's escapes would change
         }
         if (stored != null) {
             try {
                 JsonNode n = Json.STRICT.readTree(stored);
                 if (n != null && n.isObject()) {
-                    return TicketBlock.escapedJson(n);
+                    return BlockEscapes.escapedJson(n);
                 }
             } catch (java.io.IOException e) {
                 // not JSON: replayed as a text below
             }
         }
-        return TicketBlock.quoted(stored == null ? "" : stored);
+        return BlockEscapes.quoted(stored == null ? "" : stored);
     }
 
     /** Strict-mode schema: every property required, no additional properties. */

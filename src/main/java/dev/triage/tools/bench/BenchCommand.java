@@ -177,16 +177,16 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf(
                     "     %,.0f tickets/s, p50 %.0f ms, p99 %.0f ms, %s CPU-s/1k, %.2f calls/ticket,"
                             + " %d 429s, %d dead letters, %d lost, %d repeats, %d out of order%n",
-                    r.ticketsPerSecond(),
-                    r.p50Ms(),
-                    r.p99Ms(),
-                    String.format("%.2f", r.cpuSecondsPer1000()),
-                    r.llmCallsPerTicket(),
-                    r.rateLimited(),
-                    r.deadLetters(),
-                    r.lost(),
-                    r.duplicates(),
-                    r.orderViolations());
+                    r.throughput().ticketsPerSecond(),
+                    r.latency().p50Ms(),
+                    r.latency().p99Ms(),
+                    String.format("%.2f", r.cost().cpuSecondsPer1000()),
+                    r.cost().llmCallsPerTicket(),
+                    r.cost().rateLimited(),
+                    r.correctness().deadLetters(),
+                    r.correctness().lost(),
+                    r.correctness().duplicates(),
+                    r.correctness().orderViolations());
             return r;
         } catch (Exception e) {
             System.out.println("     FAILED: " + e.getMessage());

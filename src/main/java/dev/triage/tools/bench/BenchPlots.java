@@ -35,8 +35,8 @@ final class BenchPlots {
         for (Pipeline p : Pipeline.values()) {
             XYSeries s = new XYSeries(p.label());
             for (RunResult r : sweep) {
-                if (r.pipeline() == p && !Double.isNaN(r.ticketsPerSecond())) {
-                    s.add(r.inFlight(), r.ticketsPerSecond());
+                if (r.pipeline() == p && !Double.isNaN(r.throughput().ticketsPerSecond())) {
+                    s.add(r.inFlight(), r.throughput().ticketsPerSecond());
                 }
             }
             if (!s.isEmpty()) {
@@ -44,16 +44,11 @@ final class BenchPlots {
             }
         }
         JFreeChart chart =
-                ChartFactory.createXYLineChart(
+                lineChart(
                         "Throughput against calls in flight (parallelism 2, latency 200 ms)",
                         "calls in flight per subtask",
                         "tickets/s (Kafka in to Kafka out, read_committed)",
-                        data,
-                        PlotOrientation.VERTICAL,
-                        true,
-                        false,
-                        false);
-        style(chart);
+                        data);
         chart.getXYPlot()
                 .getRenderer()
                 .setSeriesStroke(
@@ -72,7 +67,7 @@ final class BenchPlots {
     static void latencyCdf(String title, List<RunResult> runs, Path png) throws IOException {
         XYSeriesCollection data = new XYSeriesCollection();
         for (RunResult r : runs) {
-            long[] l = r.sortedLatencies();
+            long[] l = r.latency().sortedLatencies();
             if (l.length == 0) {
                 continue;
             }
@@ -85,16 +80,7 @@ final class BenchPlots {
             data.addSeries(s);
         }
         JFreeChart chart =
-                ChartFactory.createXYLineChart(
-                        title,
-                        "ticket latency, ms (log scale)",
-                        "fraction of tickets",
-                        data,
-                        PlotOrientation.VERTICAL,
-                        true,
-                        false,
-                        false);
-        style(chart);
+                lineChart(title, "ticket latency, ms (log scale)", "fraction of tickets", data);
         LogarithmicAxis x = new LogarithmicAxis("ticket latency, ms (log scale)");
         x.setAllowNegativesFlag(false);
         chart.getXYPlot().setDomainAxis(x);
@@ -108,23 +94,18 @@ final class BenchPlots {
         XYSeriesCollection data = new XYSeriesCollection();
         for (RunResult r : runs) {
             XYSeries s = new XYSeries(r.pipeline().label());
-            int[] perSecond = r.perSecond();
+            int[] perSecond = r.throughput().perSecond();
             for (int i = 0; i < perSecond.length; i++) {
                 s.add(i, perSecond[i]);
             }
             data.addSeries(s);
         }
         JFreeChart chart =
-                ChartFactory.createXYLineChart(
+                lineChart(
                         title,
                         "seconds since the load started",
                         "results/s (by broker append time)",
-                        data,
-                        PlotOrientation.VERTICAL,
-                        true,
-                        false,
-                        false);
-        style(chart);
+                        data);
         XYPlot plot = chart.getXYPlot();
         if (outageAt >= 0) {
             for (int at : new int[] {outageAt, outageAt + outageSeconds}) {
@@ -134,6 +115,16 @@ final class BenchPlots {
             }
         }
         ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
+    }
+
+    /** A line chart with a legend, in the report's style. */
+    private static JFreeChart lineChart(
+            String title, String xLabel, String yLabel, XYSeriesCollection data) {
+        JFreeChart chart =
+                ChartFactory.createXYLineChart(
+                        title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true, false, false);
+        style(chart);
+        return chart;
     }
 
     private static void style(JFreeChart chart) {

@@ -74,8 +74,8 @@ final class BenchReport {
                                 r.pipeline().label(),
                                 r.inFlight(),
                                 Scenarios.littlesLaw(r.inFlight()),
-                                r.ticketsPerSecond(),
-                                r.fractionOfLimit()));
+                                r.throughput().ticketsPerSecond(),
+                                r.throughput().fractionOfLimit()));
             }
             md.append('\n');
         }
@@ -133,57 +133,63 @@ final class BenchReport {
         for (RunResult r : rs) {
             md.append("| ").append(r.pipeline().label());
             md.append(" | ").append(String.format(Locale.ROOT, "%,d", r.tickets()));
-            md.append(" | ").append(num(r.ticketsPerSecond(), "%,.0f"));
+            md.append(" | ").append(num(r.throughput().ticketsPerSecond(), "%,.0f"));
             if (s.limitPerSecond() > 0) {
-                md.append(" | ").append(num(r.fractionOfLimit(), "%.3f"));
+                md.append(" | ").append(num(r.throughput().fractionOfLimit(), "%.3f"));
             }
             md.append(" | ")
                     .append(
                             ours == null || r == ours
                                     ? "–"
-                                    : num(ours.ticketsPerSecond() / r.ticketsPerSecond(), "%.2f×"));
+                                    : num(
+                                            ours.throughput().ticketsPerSecond()
+                                                    / r.throughput().ticketsPerSecond(),
+                                            "%.2f×"));
             md.append(" | ")
-                    .append(num(r.p50Ms(), "%,.0f"))
+                    .append(num(r.latency().p50Ms(), "%,.0f"))
                     .append(" / ")
-                    .append(num(r.p95Ms(), "%,.0f"))
+                    .append(num(r.latency().p95Ms(), "%,.0f"))
                     .append(" / ")
-                    .append(num(r.p99Ms(), "%,.0f"));
+                    .append(num(r.latency().p99Ms(), "%,.0f"));
             if (hot) {
-                md.append(" | ").append(num(r.hotP99Ms(), "%,.0f"));
+                md.append(" | ").append(num(r.latency().hotP99Ms(), "%,.0f"));
                 md.append(" | ")
-                        .append(num(r.othersP50Ms(), "%,.0f"))
+                        .append(num(r.latency().othersP50Ms(), "%,.0f"))
                         .append(" / ")
-                        .append(num(r.othersP99Ms(), "%,.0f"));
+                        .append(num(r.latency().othersP99Ms(), "%,.0f"));
             }
             if (fault) {
-                md.append(" | ").append(num(r.drainSeconds(), "%.1f"));
+                md.append(" | ").append(num(r.recovery().drainSeconds(), "%.1f"));
             }
-            md.append(" | ").append(num(r.cpuSecondsPer1000(), "%.2f"));
-            md.append(" | ").append(num(r.llmCallsPerTicket(), "%.2f"));
+            md.append(" | ").append(num(r.cost().cpuSecondsPer1000(), "%.2f"));
+            md.append(" | ").append(num(r.cost().llmCallsPerTicket(), "%.2f"));
             md.append(" | ")
                     .append(
                             String.format(
                                     Locale.ROOT,
                                     "%,d (%.1f%%)",
-                                    r.rateLimited(),
-                                    100 * r.rateLimitedShare()));
-            md.append(" | ").append(r.deadLetters());
+                                    r.cost().rateLimited(),
+                                    100 * r.cost().rateLimitedShare()));
+            md.append(" | ").append(r.correctness().deadLetters());
             md.append(" | ")
                     .append(
-                            r.finished()
+                            r.correctness().finished()
                                     ? "0"
-                                    : r.lost()
+                                    : r.correctness().lost()
                                             + " (unfinished after "
                                             + Math.round(r.wallSeconds())
                                             + " s)");
-            md.append(" | ").append(r.duplicates());
+            md.append(" | ").append(r.correctness().duplicates());
             md.append(" | ")
                     .append(
-                            r.pipeline().sessionOrder() || r.orderViolations() > 0
-                                    ? r.orderViolations()
+                            r.pipeline().sessionOrder() || r.correctness().orderViolations() > 0
+                                    ? r.correctness().orderViolations()
                                     : "0");
             md.append(" | ")
-                    .append(r.pipeline().isFlinkJob() ? String.valueOf(r.restarts()) : "n/a");
+                    .append(
+                            r.pipeline().isFlinkJob()
+                                    ? String.valueOf(r.recovery().restarts())
+                                    : "n/a");
             md.append(" |\n");
         }
         md.append('\n');
@@ -213,27 +219,27 @@ final class BenchReport {
         o.put("pipeline", r.pipeline().id());
         o.put("in_flight", r.inFlight());
         o.put("tickets", r.tickets());
-        o.put("finished", r.finished());
+        o.put("finished", r.correctness().finished());
         o.put("wall_seconds", r.wallSeconds());
-        o.put("answered", r.answered());
-        o.put("dead_letters", r.deadLetters());
-        o.put("lost", r.lost());
-        o.put("duplicates", r.duplicates());
-        o.put("order_violations", r.orderViolations());
-        o.put("tickets_per_second", r.ticketsPerSecond());
-        o.put("fraction_of_limit", r.fractionOfLimit());
-        o.put("p50_ms", r.p50Ms());
-        o.put("p95_ms", r.p95Ms());
-        o.put("p99_ms", r.p99Ms());
-        o.put("cpu_seconds_per_1000", r.cpuSecondsPer1000());
-        o.put("llm_calls_per_ticket", r.llmCallsPerTicket());
-        o.put("requests", r.requests());
-        o.put("rate_limited", r.rateLimited());
-        o.put("hot_p99_ms", r.hotP99Ms());
-        o.put("others_p50_ms", r.othersP50Ms());
-        o.put("others_p99_ms", r.othersP99Ms());
-        o.put("drain_seconds", r.drainSeconds());
-        o.put("failovers", r.restarts());
+        o.put("answered", r.correctness().answered());
+        o.put("dead_letters", r.correctness().deadLetters());
+        o.put("lost", r.correctness().lost());
+        o.put("duplicates", r.correctness().duplicates());
+        o.put("order_violations", r.correctness().orderViolations());
+        o.put("tickets_per_second", r.throughput().ticketsPerSecond());
+        o.put("fraction_of_limit", r.throughput().fractionOfLimit());
+        o.put("p50_ms", r.latency().p50Ms());
+        o.put("p95_ms", r.latency().p95Ms());
+        o.put("p99_ms", r.latency().p99Ms());
+        o.put("cpu_seconds_per_1000", r.cost().cpuSecondsPer1000());
+        o.put("llm_calls_per_ticket", r.cost().llmCallsPerTicket());
+        o.put("requests", r.cost().requests());
+        o.put("rate_limited", r.cost().rateLimited());
+        o.put("hot_p99_ms", r.latency().hotP99Ms());
+        o.put("others_p50_ms", r.latency().othersP50Ms());
+        o.put("others_p99_ms", r.latency().othersP99Ms());
+        o.put("drain_seconds", r.recovery().drainSeconds());
+        o.put("failovers", r.recovery().restarts());
         return o;
     }
 

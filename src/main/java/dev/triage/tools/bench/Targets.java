@@ -22,41 +22,49 @@ final class Targets {
         }
         double fraction = quick ? 0.90 : 0.95;
         String where = r.scenario() + ": ";
-        if (!r.finished()) {
-            misses.add(where + r.lost() + " of " + r.tickets() + " tickets never came out");
+        if (!r.correctness().finished()) {
+            misses.add(
+                    where
+                            + r.correctness().lost()
+                            + " of "
+                            + r.tickets()
+                            + " tickets never came out");
         }
-        if (r.duplicates() > 0) {
-            misses.add(where + r.duplicates() + " tickets came out more than once");
+        if (r.correctness().duplicates() > 0) {
+            misses.add(where + r.correctness().duplicates() + " tickets came out more than once");
         }
-        if (r.orderViolations() > 0) {
-            misses.add(where + r.orderViolations() + " results out of session order");
+        if (r.correctness().orderViolations() > 0) {
+            misses.add(where + r.correctness().orderViolations() + " results out of session order");
         }
         switch (r.scenario()) {
             case "latency-bound", "rate-limited" -> {
-                if (!(r.fractionOfLimit() >= fraction)) {
+                if (!(r.throughput().fractionOfLimit() >= fraction)) {
                     misses.add(
                             String.format(
                                     "%s%.3f of the limit, below %.2f",
-                                    where, r.fractionOfLimit(), fraction));
+                                    where, r.throughput().fractionOfLimit(), fraction));
                 }
-                if (r.scenario().equals("rate-limited") && r.rateLimitedShare() >= 0.01) {
+                if (r.scenario().equals("rate-limited") && r.cost().rateLimitedShare() >= 0.01) {
                     misses.add(
                             String.format(
                                     "%s%.1f%% of requests got 429 (limit 1%%)",
-                                    where, 100 * r.rateLimitedShare()));
+                                    where, 100 * r.cost().rateLimitedShare()));
                 }
             }
             case "hot-session" -> {
-                if (!(r.othersP99Ms() < OTHERS_P99_LIMIT_MS)) {
+                if (!(r.latency().othersP99Ms() < OTHERS_P99_LIMIT_MS)) {
                     misses.add(
                             String.format(
                                     "%sother sessions' p99 %.0f ms, not under %.0f ms",
-                                    where, r.othersP99Ms(), OTHERS_P99_LIMIT_MS));
+                                    where, r.latency().othersP99Ms(), OTHERS_P99_LIMIT_MS));
                 }
             }
             case "fault" -> {
-                if (r.deadLetters() > 0) {
-                    misses.add(where + r.deadLetters() + " tickets dead-lettered by the outage");
+                if (r.correctness().deadLetters() > 0) {
+                    misses.add(
+                            where
+                                    + r.correctness().deadLetters()
+                                    + " tickets dead-lettered by the outage");
                 }
             }
             default -> {}

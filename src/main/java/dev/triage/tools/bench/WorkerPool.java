@@ -20,6 +20,7 @@ import dev.triage.records.RawTicket;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResultSerializer;
 
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -141,12 +142,12 @@ final class WorkerPool implements AutoCloseable {
                 .whenComplete(
                         (result, error) -> {
                             if (error == null) {
-                                producer.send(
-                                        new ProducerRecord<>(
-                                                conf.get(RESULTS_TOPIC),
-                                                ticket.sessionId(),
-                                                TriageResultSerializer.toJson(result)),
-                                        (m, err) -> done(tp, offset));
+                                sendThenDone(
+                                        RESULTS_TOPIC,
+                                        ticket,
+                                        TriageResultSerializer.toJson(result),
+                                        tp,
+                                        offset);
                             } else if (attempt < conf.get(LLM_MAX_ATTEMPTS)) {
                                 long backoff =
                                         Math.min(
@@ -165,14 +166,26 @@ final class WorkerPool implements AutoCloseable {
                                                 ticket,
                                                 null,
                                                 System.currentTimeMillis());
-                                producer.send(
-                                        new ProducerRecord<>(
-                                                conf.get(DLQ_TOPIC),
-                                                ticket.sessionId(),
-                                                DeadLetterSerializer.toJson(d)),
-                                        (m, err) -> done(tp, offset));
+                                sendThenDone(
+                                        DLQ_TOPIC,
+                                        ticket,
+                                        DeadLetterSerializer.toJson(d),
+                                        tp,
+                                        offset);
                             }
                         });
+    }
+
+    /** Sends an output keyed by the ticket's session; the offset is done once it is written. */
+    private void sendThenDone(
+            ConfigOption<String> topic,
+            Ticket ticket,
+            String json,
+            TopicPartition tp,
+            long offset) {
+        producer.send(
+                new ProducerRecord<>(conf.get(topic), ticket.sessionId(), json),
+                (m, err) -> done(tp, offset));
     }
 
     private void done(TopicPartition tp, long offset) {

@@ -134,68 +134,35 @@ public final class EvalCommand implements Callable<Integer> {
         if (pipeline) {
             return runPipeline(setup);
         }
-        Evaluation.Split split =
-                Evaluation.split(data, textColumn, labelColumn, examples, perClass, seed, limit);
+        EvalSplit.Split split =
+                EvalSplit.split(data, textColumn, labelColumn, examples, perClass, seed, limit);
         System.err.printf(
                 "%d test tickets, %d labels, %d examples%n",
                 split.test().size(), split.labels().size(), split.examples().size());
         if (prepare) {
-            Evaluation.writeExamples(split.examples(), out.resolve("examples.csv"));
-            writeCases(split.test(), out.resolve("cases.csv"));
-            List<String> overrides = new ArrayList<>();
-            PromptSettings prompts = Evaluation.prompts(split.labels());
-            prompts.categories()
-                    .forEach((k, v) -> overrides.add("triage.categories." + k + "=" + v));
-            overrides.add("triage.system-prompt=" + prompts.systemPrompt());
-            if (fewShot > 0) {
-                overrides.add(
-                        "triage.few-shot.file=" + out.resolve("examples.csv").toAbsolutePath());
-                overrides.add("triage.few-shot.per-class=" + fewShot);
-            }
-            Files.write(out.resolve("job-overrides.txt"), overrides, StandardCharsets.UTF_8);
-            Files.writeString(out.resolve("setup.txt"), String.join("\n", setupLines(setup)));
+            prepare(split, setup);
             return 0;
         }
-        PromptSettings prompts = Evaluation.prompts(split.labels(), split.examples(), fewShot);
+        PromptSettings prompts = EvalRunner.prompts(split.labels(), split.examples(), fewShot);
         setup.put("few-shot examples in the prompt", Integer.toString(prompts.fewShot().size()));
         LocalModelServer server = null;
         try {
             String base = endpoint;
             if (base == null) {
-                long t0 = System.nanoTime();
-                LocalModelServer.Triager local;
-                String what;
-                if (triager.equals("rules")) {
-                    local = RuleBasedTriager::triage;
-                    what = "local keyword baseline (RuleBasedTriager, no examples)";
-                } else {
-                    EmbeddingTriager embeddings =
-                            split.examples().isEmpty()
-                                    ? EmbeddingTriager.load(null, 20)
-                                    : EmbeddingTriager.load(split.examples());
-                    local = embeddings::triage;
-                    what = "local (all-MiniLM-L6-v2 nearest centroids)";
-                }
-                server =
-                        LocalModelServer.start(
-                                new LocalModelServer.Options(
-                                        "127.0.0.1", 0, model, ProviderProfile.NONE, null, local));
+                server = startLocalModel(split, setup);
                 base = server.baseUrl();
-                setup.put(
-                        "model",
-                        what + ", started in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             } else {
                 setup.put("model", model + " at " + base);
             }
             setup.put(
                     "mode",
                     "direct (HTTP, no Kafka or Flink), " + concurrency + " calls at a time");
-            LlmSettings settings = Evaluation.endpoint(base, model, apiKeyEnv);
+            LlmSettings settings = EvalRunner.endpoint(base, model, apiKeyEnv);
             long start = System.nanoTime();
-            var outcomes = Evaluation.runDirect(split.test(), prompts, settings, concurrency);
+            var outcomes = EvalRunner.runDirect(split.test(), prompts, settings, concurrency);
             setup.put("wall time", String.format("%.1f s", (System.nanoTime() - start) / 1e9));
             EvalMetrics m =
-                    Evaluation.report(out, "Triage evaluation", setup, split.labels(), outcomes);
+                    EvalReport.write(out, "Triage evaluation", setup, split.labels(), outcomes);
             summary(m);
         } finally {
             if (server != null) {
@@ -205,10 +172,51 @@ public final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Writes what a pipeline run needs: the examples, the cases and the job's overrides. */
+    private void prepare(EvalSplit.Split split, Map<String, String> setup) throws Exception {
+        EvalSplit.writeExamples(split.examples(), out.resolve("examples.csv"));
+        writeCases(split.test(), out.resolve("cases.csv"));
+        List<String> overrides = new ArrayList<>();
+        PromptSettings prompts = EvalRunner.prompts(split.labels());
+        prompts.categories().forEach((k, v) -> overrides.add("triage.categories." + k + "=" + v));
+        overrides.add("triage.system-prompt=" + prompts.systemPrompt());
+        if (fewShot > 0) {
+            overrides.add("triage.few-shot.file=" + out.resolve("examples.csv").toAbsolutePath());
+            overrides.add("triage.few-shot.per-class=" + fewShot);
+        }
+        Files.write(out.resolve("job-overrides.txt"), overrides, StandardCharsets.UTF_8);
+        Files.writeString(out.resolve("setup.txt"), String.join("\n", setupLines(setup)));
+    }
+
+    /** The local model server with the chosen triager; says which in {@code setup}. */
+    private LocalModelServer startLocalModel(EvalSplit.Split split, Map<String, String> setup)
+            throws Exception {
+        long t0 = System.nanoTime();
+        LocalModelServer.Triager local;
+        String what;
+        if (triager.equals("rules")) {
+            local = RuleBasedTriager::triage;
+            what = "local keyword baseline (RuleBasedTriager, no examples)";
+        } else {
+            EmbeddingTriager embeddings =
+                    split.examples().isEmpty()
+                            ? EmbeddingTriager.load(null, 20)
+                            : EmbeddingTriager.load(split.examples());
+            local = embeddings::triage;
+            what = "local (all-MiniLM-L6-v2 nearest centroids)";
+        }
+        LocalModelServer server =
+                LocalModelServer.start(
+                        new LocalModelServer.Options(
+                                "127.0.0.1", 0, model, ProviderProfile.NONE, null, local));
+        setup.put("model", what + ", started in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        return server;
+    }
+
     private int runPipeline(Map<String, String> setup) throws Exception {
-        List<Evaluation.Case> cases = readCases(out.resolve("cases.csv"));
+        List<EvalSplit.Case> cases = readCases(out.resolve("cases.csv"));
         List<String> labels =
-                cases.stream().map(Evaluation.Case::label).distinct().sorted().toList();
+                cases.stream().map(EvalSplit.Case::label).distinct().sorted().toList();
         for (String line : Files.readAllLines(out.resolve("setup.txt"))) {
             int colon = line.indexOf(": ");
             if (colon > 0) {
@@ -223,7 +231,7 @@ public final class EvalCommand implements Callable<Integer> {
         setup.put("model", endpoint == null ? "local model server" : model + " at " + endpoint);
         long start = System.nanoTime();
         var outcomes =
-                Evaluation.runPipeline(
+                EvalRunner.runPipeline(
                         cases,
                         bootstrap,
                         topicPrefix + "-tickets",
@@ -232,7 +240,7 @@ public final class EvalCommand implements Callable<Integer> {
                         Duration.ofSeconds(timeoutSeconds));
         setup.put("wall time", String.format("%.1f s", (System.nanoTime() - start) / 1e9));
         setup.put("latency", "ticket latency inside the job (accepted to answered), ms");
-        EvalMetrics m = Evaluation.report(out, "Triage evaluation", setup, labels, outcomes);
+        EvalMetrics m = EvalReport.write(out, "Triage evaluation", setup, labels, outcomes);
         summary(m);
         return 0;
     }
@@ -249,7 +257,7 @@ public final class EvalCommand implements Callable<Integer> {
         return lines;
     }
 
-    static void writeCases(List<Evaluation.Case> cases, Path file) throws Exception {
+    static void writeCases(List<EvalSplit.Case> cases, Path file) throws Exception {
         CsvSchema schema =
                 CsvSchema.builder()
                         .addColumn("id")
@@ -264,8 +272,8 @@ public final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    static List<Evaluation.Case> readCases(Path file) throws Exception {
-        List<Evaluation.Case> cases = new ArrayList<>();
+    static List<EvalSplit.Case> readCases(Path file) throws Exception {
+        List<EvalSplit.Case> cases = new ArrayList<>();
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8);
                 MappingIterator<Map<String, String>> it =
                         new CsvMapper()
@@ -274,7 +282,7 @@ public final class EvalCommand implements Callable<Integer> {
                                 .readValues(in)) {
             while (it.hasNext()) {
                 Map<String, String> r = it.next();
-                cases.add(new Evaluation.Case(r.get("id"), r.get("text"), r.get("label")));
+                cases.add(new EvalSplit.Case(r.get("id"), r.get("text"), r.get("label")));
             }
         }
         return cases;

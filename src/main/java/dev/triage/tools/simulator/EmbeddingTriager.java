@@ -2,6 +2,7 @@ package dev.triage.tools.simulator;
 
 import dev.triage.io.Json;
 import dev.triage.io.LabelledCsv;
+import dev.triage.prompt.PromptFormat;
 import dev.triage.prompt.TicketBlock;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -48,7 +48,6 @@ public final class EmbeddingTriager {
     /** Below this cosine similarity to every category, the answer is "other" (when allowed). */
     static final double OTHER_THRESHOLD = 0.2;
 
-    private static final Pattern CATEGORY_LINE = Pattern.compile("(?m)^- ([\\w-]+): (.+)$");
     private static final Pattern URGENT =
             Pattern.compile(
                     "\\b(urgent|urgently|asap|immediately|emergency|outage|critical|right now|fraud|hacked)\\b");
@@ -102,12 +101,7 @@ public final class EmbeddingTriager {
                 categories = readExamples(in, "text", "label", perClass);
             }
         }
-        return new EmbeddingTriager(
-                new AllMiniLmL6V2QuantizedEmbeddingModel(),
-                categories,
-                readExamples(resource("priority-examples.csv"), "text", "label", 0),
-                readExamples(resource("sentiment-examples.csv"), "text", "label", 0),
-                readExamples(resource("replies.csv"), "reply", "category", 0));
+        return load(categories);
     }
 
     /** Loads the embedding model with these category examples (and the shipped rest). */
@@ -156,9 +150,10 @@ public final class EmbeddingTriager {
         float[] v = embed(text.length() > MAX_CHARS ? text.substring(0, MAX_CHARS) : text);
 
         Map<String, String> descriptions = new LinkedHashMap<>();
-        Matcher m = CATEGORY_LINE.matcher(systemPrompt == null ? "" : systemPrompt);
-        while (m.find()) {
-            descriptions.put(m.group(1), m.group(2));
+        for (PromptFormat.Category c : PromptFormat.categories(systemPrompt)) {
+            if (!c.description().isEmpty()) {
+                descriptions.put(c.name(), c.description());
+            }
         }
         Map<String, Double> scores = new LinkedHashMap<>();
         for (String category : allowed) {

@@ -2,17 +2,9 @@ package dev.triage.tools.simulator;
 
 import dev.triage.io.Json;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Iterator;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -65,140 +57,30 @@ public record ProviderProfile(
     public static final ProviderProfile NONE =
             new ProviderProfile("none", 0, 0, 0, 0, true, 0, 0, 0, 0, 0, 0, null, -1, 0, 503, 0);
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Set<String> FIELDS =
-            Set.of(
-                    "name",
-                    "description",
-                    "latency",
-                    "rpm",
-                    "tpm",
-                    "rate-limit-headers",
-                    "max-concurrency",
-                    "server-error-rate",
-                    "timeout-rate",
-                    "malformed-rate",
-                    "truncated-rate",
-                    "refusal-rate",
-                    "fail-permanently",
-                    "outage",
-                    "drop-rate");
-
     /** Loads a profile by name from the shipped ones ({@code openai-tier1}) or from a file. */
     public static ProviderProfile load(String nameOrFile) throws IOException {
-        Path file = Path.of(nameOrFile);
-        if (Files.isRegularFile(file)) {
-            try (InputStream in = Files.newInputStream(file)) {
-                return parse(in, nameOrFile);
-            }
-        }
-        String resource = "/profiles/" + nameOrFile.replaceAll("\\.ya?ml$", "") + ".yaml";
-        try (InputStream in = ProviderProfile.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IOException(
-                        "no provider profile '"
-                                + nameOrFile
-                                + "': neither a file nor one of the shipped profiles"
-                                + " (src/main/resources/profiles/)");
-            }
-            return parse(in, nameOrFile);
-        }
+        return ProfileYaml.load(nameOrFile);
     }
 
+    /** Reads a profile from YAML; {@code source} names it in errors and is its default name. */
     static ProviderProfile parse(InputStream yaml, String source) throws IOException {
-        JsonNode root = YAML.readTree(yaml);
-        if (root == null || !root.isObject()) {
-            throw new IOException(source + ": a provider profile must be a YAML mapping");
-        }
-        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
-            String field = it.next();
-            if (!FIELDS.contains(field)) {
-                throw new IOException(source + ": unknown field '" + field + "'; known: " + FIELDS);
-            }
-        }
-        JsonNode latency = root.path("latency");
-        JsonNode outage = root.path("outage");
-        return new ProviderProfile(
-                root.path("name").asText(source),
-                millis(latency.path("median"), 0),
-                millis(latency.path("p99"), 0),
-                root.path("rpm").asInt(0),
-                root.path("tpm").asInt(0),
-                root.path("rate-limit-headers").asBoolean(true),
-                root.path("max-concurrency").asInt(0),
-                root.path("server-error-rate").asDouble(0),
-                root.path("timeout-rate").asDouble(0),
-                root.path("malformed-rate").asDouble(0),
-                root.path("truncated-rate").asDouble(0),
-                root.path("refusal-rate").asDouble(0),
-                root.hasNonNull("fail-permanently") ? root.get("fail-permanently").asText() : null,
-                outage.isMissingNode() ? -1 : millis(outage.path("after"), 0),
-                millis(outage.path("duration"), 0),
-                outage.path("status").asInt(503),
-                rate(root.path("drop-rate"), "drop-rate", source));
-    }
-
-    private static double rate(JsonNode node, String field, String source) throws IOException {
-        double r = node.asDouble(0);
-        if (!(r >= 0 && r <= 1)) {
-            throw new IOException(source + ": '" + field + "' must be between 0 and 1");
-        }
-        return r;
-    }
-
-    /** A YAML duration: a number of milliseconds or a string such as "30s" or "250ms". */
-    private static long millis(JsonNode node, long dflt) {
-        if (node.isMissingNode() || node.isNull()) {
-            return dflt;
-        }
-        if (node.isNumber()) {
-            return node.asLong();
-        }
-        String text = node.asText().trim();
-        return org.apache.flink.util.TimeUtils.parseDuration(text).toMillis();
+        return ProfileYaml.parse(yaml, source);
     }
 
     public ProviderProfile withLatency(long medianMs, long p99Ms) {
-        return new ProviderProfile(
-                name,
-                medianMs,
-                p99Ms,
-                rpm,
-                tpm,
-                rateLimitHeaders,
-                maxConcurrency,
-                serverErrorRate,
-                timeoutRate,
-                malformedRate,
-                truncatedRate,
-                refusalRate,
-                permanent,
-                outageAfterMs,
-                outageMs,
-                outageStatus,
-                dropRate);
+        Copy c = new Copy(this);
+        c.latencyMedianMs = medianMs;
+        c.latencyP99Ms = p99Ms;
+        return c.build();
     }
 
     public ProviderProfile withRateLimits(
             int requestsPerMinute, int tokensPerMinute, boolean headers) {
-        return new ProviderProfile(
-                name,
-                latencyMedianMs,
-                latencyP99Ms,
-                requestsPerMinute,
-                tokensPerMinute,
-                headers,
-                maxConcurrency,
-                serverErrorRate,
-                timeoutRate,
-                malformedRate,
-                truncatedRate,
-                refusalRate,
-                permanent,
-                outageAfterMs,
-                outageMs,
-                outageStatus,
-                dropRate);
+        Copy c = new Copy(this);
+        c.rpm = requestsPerMinute;
+        c.tpm = tokensPerMinute;
+        c.rateLimitHeaders = headers;
+        return c.build();
     }
 
     public ProviderProfile withFaultRates(
@@ -207,87 +89,94 @@ public record ProviderProfile(
             double malformed,
             double truncated,
             double refusals) {
-        return new ProviderProfile(
-                name,
-                latencyMedianMs,
-                latencyP99Ms,
-                rpm,
-                tpm,
-                rateLimitHeaders,
-                maxConcurrency,
-                serverErrors,
-                timeouts,
-                malformed,
-                truncated,
-                refusals,
-                permanent,
-                outageAfterMs,
-                outageMs,
-                outageStatus,
-                dropRate);
+        Copy c = new Copy(this);
+        c.serverErrorRate = serverErrors;
+        c.timeoutRate = timeouts;
+        c.malformedRate = malformed;
+        c.truncatedRate = truncated;
+        c.refusalRate = refusals;
+        return c.build();
     }
 
     public ProviderProfile withPermanentFailure(String kind) {
-        return new ProviderProfile(
-                name,
-                latencyMedianMs,
-                latencyP99Ms,
-                rpm,
-                tpm,
-                rateLimitHeaders,
-                maxConcurrency,
-                serverErrorRate,
-                timeoutRate,
-                malformedRate,
-                truncatedRate,
-                refusalRate,
-                kind,
-                outageAfterMs,
-                outageMs,
-                outageStatus,
-                dropRate);
+        Copy c = new Copy(this);
+        c.permanent = kind;
+        return c.build();
     }
 
     public ProviderProfile withOutage(Duration after, Duration duration) {
-        return new ProviderProfile(
-                name,
-                latencyMedianMs,
-                latencyP99Ms,
-                rpm,
-                tpm,
-                rateLimitHeaders,
-                maxConcurrency,
-                serverErrorRate,
-                timeoutRate,
-                malformedRate,
-                truncatedRate,
-                refusalRate,
-                permanent,
-                after.toMillis(),
-                duration.toMillis(),
-                outageStatus,
-                dropRate);
+        Copy c = new Copy(this);
+        c.outageAfterMs = after.toMillis();
+        c.outageMs = duration.toMillis();
+        return c.build();
     }
 
     public ProviderProfile withDropRate(double rate) {
-        return new ProviderProfile(
-                name,
-                latencyMedianMs,
-                latencyP99Ms,
-                rpm,
-                tpm,
-                rateLimitHeaders,
-                maxConcurrency,
-                serverErrorRate,
-                timeoutRate,
-                malformedRate,
-                truncatedRate,
-                refusalRate,
-                permanent,
-                outageAfterMs,
-                outageMs,
-                outageStatus,
-                rate);
+        Copy c = new Copy(this);
+        c.dropRate = rate;
+        return c.build();
+    }
+
+    /** A profile's fields to change one or two of: the withers above say which. */
+    private static final class Copy {
+        String name;
+        long latencyMedianMs;
+        long latencyP99Ms;
+        int rpm;
+        int tpm;
+        boolean rateLimitHeaders;
+        int maxConcurrency;
+        double serverErrorRate;
+        double timeoutRate;
+        double malformedRate;
+        double truncatedRate;
+        double refusalRate;
+        String permanent;
+        long outageAfterMs;
+        long outageMs;
+        int outageStatus;
+        double dropRate;
+
+        Copy(ProviderProfile p) {
+            name = p.name;
+            latencyMedianMs = p.latencyMedianMs;
+            latencyP99Ms = p.latencyP99Ms;
+            rpm = p.rpm;
+            tpm = p.tpm;
+            rateLimitHeaders = p.rateLimitHeaders;
+            maxConcurrency = p.maxConcurrency;
+            serverErrorRate = p.serverErrorRate;
+            timeoutRate = p.timeoutRate;
+            malformedRate = p.malformedRate;
+            truncatedRate = p.truncatedRate;
+            refusalRate = p.refusalRate;
+            permanent = p.permanent;
+            outageAfterMs = p.outageAfterMs;
+            outageMs = p.outageMs;
+            outageStatus = p.outageStatus;
+            dropRate = p.dropRate;
+        }
+
+        ProviderProfile build() {
+            return new ProviderProfile(
+                    name,
+                    latencyMedianMs,
+                    latencyP99Ms,
+                    rpm,
+                    tpm,
+                    rateLimitHeaders,
+                    maxConcurrency,
+                    serverErrorRate,
+                    timeoutRate,
+                    malformedRate,
+                    truncatedRate,
+                    refusalRate,
+                    permanent,
+                    outageAfterMs,
+                    outageMs,
+                    outageStatus,
+                    dropRate);
+        }
     }
 
     /** One answer time drawn from the latency distribution. */

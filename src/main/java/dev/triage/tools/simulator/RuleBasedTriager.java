@@ -1,6 +1,7 @@
 package dev.triage.tools.simulator;
 
 import dev.triage.io.Json;
+import dev.triage.prompt.PromptFormat;
 import dev.triage.prompt.TicketBlock;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -138,8 +139,6 @@ public final class RuleBasedTriager {
                     "excellent",
                     "perfect");
 
-    private static final Pattern CATEGORY_LINE = Pattern.compile("(?m)^- ([\\w-]+): (.+)$");
-
     private RuleBasedTriager() {}
 
     /**
@@ -158,9 +157,10 @@ public final class RuleBasedTriager {
         String body = bodyOf(ticket);
         String text = textOf(ticket).toLowerCase(Locale.ROOT);
         Map<String, String> descriptions = new LinkedHashMap<>();
-        Matcher m = CATEGORY_LINE.matcher(systemPrompt == null ? "" : systemPrompt);
-        while (m.find()) {
-            descriptions.put(m.group(1), m.group(2).toLowerCase(Locale.ROOT));
+        for (PromptFormat.Category c : PromptFormat.categories(systemPrompt)) {
+            if (!c.description().isEmpty()) {
+                descriptions.put(c.name(), c.description().toLowerCase(Locale.ROOT));
+            }
         }
 
         String best = null;

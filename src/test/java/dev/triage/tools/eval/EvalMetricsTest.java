@@ -38,8 +38,8 @@ class EvalMetricsTest {
     @Test
     void percentilesAreNearestRank() {
         List<Long> ms = List.of(10L, 20L, 30L, 40L, 50L, 60L, 70L, 80L, 90L, 100L);
-        assertThat(Evaluation.percentile(ms, 50)).isEqualTo(50);
-        assertThat(Evaluation.percentile(ms, 95)).isEqualTo(100);
-        assertThat(Evaluation.percentile(List.of(), 50)).isZero();
+        assertThat(EvalReport.percentile(ms, 50)).isEqualTo(50);
+        assertThat(EvalReport.percentile(ms, 95)).isEqualTo(100);
+        assertThat(EvalReport.percentile(List.of(), 50)).isZero();
     }
 }
