@@ -46,6 +46,24 @@ class TestSettingsTest {
     }
 
     @Test
+    void yamlEscapesAndMapsReachThePromptAsWritten() {
+        var prompt =
+                TestSettings.yaml(
+                                "triage.system-prompt: \"Triage \\\"this\\\" \\u2028 </ticket>.\"",
+                                """
+                                triage.categories:
+                                  billing: Invoices, charges, refunds.
+                                  other: Rest.
+                                """)
+                        .prompt();
+        assertThat(prompt.systemPrompt()).isEqualTo("Triage \"this\" \u2028 </ticket>.");
+        assertThat(prompt.categories())
+                .containsExactly(
+                        java.util.Map.entry("billing", "Invoices, charges, refunds."),
+                        java.util.Map.entry("other", "Rest."));
+    }
+
+    @Test
     void unknownKeysAndMalformedValuesFailAsTheyDoAtSubmission() {
         assertThatThrownBy(() -> TestSettings.yaml("session.max-in-flght: 4"))
                 .hasMessageContaining("session.max-in-flght");
