@@ -35,4 +35,18 @@ public enum StartingOffsets implements DescribedEnum {
     public InlineElement getDescription() {
         return text(description);
     }
+
+    /** Every value with what it means, for the option's description. */
+    static String choices() {
+        StringBuilder out = new StringBuilder();
+        StartingOffsets[] all = values();
+        for (int i = 0; i < all.length; i++) {
+            out.append(i == 0 ? "" : i == all.length - 1 ? " or " : ", ")
+                    .append(all[i])
+                    .append(" (")
+                    .append(all[i].description)
+                    .append(')');
+        }
+        return out.toString();
+    }
 }

@@ -56,8 +56,9 @@ public final class TriageOptions {
                     .enumType(StartingOffsets.class)
                     .defaultValue(StartingOffsets.COMMITTED_OR_EARLIEST)
                     .withDescription(
-                            "Where a job without a checkpoint starts reading: earliest, latest, or"
-                                    + " committed-or-earliest.");
+                            "Where a job without a checkpoint starts reading: "
+                                    + StartingOffsets.choices()
+                                    + ".");
 
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
             ConfigOptions.key("kafka.transactional-id-prefix")
