@@ -24,26 +24,6 @@ public record CustomerSettings(
         highTiers = List.copyOf(highTiers);
     }
 
-    /** With the default bound on a customer record's size. */
-    public CustomerSettings(
-            boolean enabled,
-            Duration profileWait,
-            int historySize,
-            Duration historyTtl,
-            List<String> highTiers,
-            int repeatContacts,
-            Duration repeatWindow) {
-        this(
-                enabled,
-                profileWait,
-                historySize,
-                historyTtl,
-                highTiers,
-                repeatContacts,
-                repeatWindow,
-                CUSTOMERS_MAX_RECORD_BYTES.defaultValue());
-    }
-
     public static CustomerSettings from(ReadableConfig conf) {
         return new CustomerSettings(
                 conf.get(CUSTOMERS_ENABLED),
@@ -58,6 +38,13 @@ public record CustomerSettings(
 
     public static CustomerSettings disabled() {
         return new CustomerSettings(
-                false, Duration.ZERO, 0, Duration.ofDays(1), List.of(), 0, Duration.ZERO);
+                false,
+                Duration.ZERO,
+                0,
+                Duration.ofDays(1),
+                List.of(),
+                0,
+                Duration.ZERO,
+                CUSTOMERS_MAX_RECORD_BYTES.defaultValue());
     }
 }

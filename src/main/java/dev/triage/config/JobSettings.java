@@ -58,9 +58,16 @@ public final class JobSettings {
         return toConfiguration(flat);
     }
 
-    /** Parses YAML text (for tests and tools). */
-    public static Configuration fromYaml(String yaml) throws IOException {
-        return toConfiguration(flatten(YAML.readTree(yaml), "<yaml>"));
+    /**
+     * Parses YAML texts (for tests and tools), layered like files: a later text overrides the keys
+     * it sets.
+     */
+    public static Configuration fromYaml(String... layers) throws IOException {
+        Map<String, String> flat = new LinkedHashMap<>();
+        for (String yaml : layers) {
+            flat.putAll(flatten(YAML.readTree(yaml), "<yaml>"));
+        }
+        return toConfiguration(flat);
     }
 
     static Configuration toConfiguration(Map<String, String> flat) {

@@ -38,10 +38,6 @@ public record PromptSettings(
         fewShot = fewShot == null ? List.of() : List.copyOf(fewShot);
     }
 
-    public PromptSettings(String systemPrompt, TreeMap<String, String> categories) {
-        this(systemPrompt, categories, List.of());
-    }
-
     /** With the default bounds on the answer's texts. */
     public PromptSettings(
             String systemPrompt, TreeMap<String, String> categories, List<FewShot> fewShot) {

@@ -18,24 +18,6 @@ public record SessionSettings(
         int maxQueuedPerSession)
         implements Serializable {
 
-    /** With the default per-session queue bound. */
-    public SessionSettings(
-            int maxInFlight,
-            int maxBacklog,
-            int historyTurns,
-            int historyChars,
-            int dedupeWindow,
-            Duration idleTimeout) {
-        this(
-                maxInFlight,
-                maxBacklog,
-                historyTurns,
-                historyChars,
-                dedupeWindow,
-                idleTimeout,
-                MAX_QUEUED_PER_SESSION.defaultValue());
-    }
-
     public SessionSettings {
         if (maxQueuedPerSession < 1) {
             throw new IllegalArgumentException("session.max-queued-per-session must be at least 1");

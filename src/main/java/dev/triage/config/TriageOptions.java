@@ -51,13 +51,14 @@ public final class TriageOptions {
                     .defaultValue("triage-dlq")
                     .withDescription("Dead-letter topic for input that cannot be triaged.");
 
-    public static final ConfigOption<String> STARTING_OFFSETS =
+    public static final ConfigOption<StartingOffsets> STARTING_OFFSETS =
             ConfigOptions.key("kafka.starting-offsets")
-                    .stringType()
-                    .defaultValue("committed-or-earliest")
+                    .enumType(StartingOffsets.class)
+                    .defaultValue(StartingOffsets.COMMITTED_OR_EARLIEST)
                     .withDescription(
-                            "Where a job without a checkpoint starts reading: earliest, latest, or"
-                                    + " committed-or-earliest.");
+                            "Where a job without a checkpoint starts reading: "
+                                    + StartingOffsets.choices()
+                                    + ".");
 
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
             ConfigOptions.key("kafka.transactional-id-prefix")

@@ -2,6 +2,7 @@ package dev.triage.job;
 
 import static dev.triage.config.TriageOptions.*;
 
+import dev.triage.config.StartingOffsets;
 import dev.triage.records.CustomerEvent;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetterSerializer;
@@ -221,16 +222,12 @@ public final class KafkaConnectors {
                 .build();
     }
 
-    static OffsetsInitializer startingOffsets(String mode) {
+    static OffsetsInitializer startingOffsets(StartingOffsets mode) {
         return switch (mode) {
-            case "earliest" -> OffsetsInitializer.earliest();
-            case "latest" -> OffsetsInitializer.latest();
-            case "committed-or-earliest" ->
+            case EARLIEST -> OffsetsInitializer.earliest();
+            case LATEST -> OffsetsInitializer.latest();
+            case COMMITTED_OR_EARLIEST ->
                     OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-            default ->
-                    throw new IllegalArgumentException(
-                            "kafka.starting-offsets must be earliest, latest or committed-or-earliest, not "
-                                    + mode);
         };
     }
 

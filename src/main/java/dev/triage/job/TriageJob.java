@@ -2,76 +2,80 @@ package dev.triage.job;
 
 import static dev.triage.config.TriageOptions.*;
 
-import dev.triage.config.CustomerSettings;
-import dev.triage.config.GatewaySettings;
 import dev.triage.config.JobSettings;
-import dev.triage.config.PromptSettings;
-import dev.triage.config.SessionSettings;
-import dev.triage.ingest.TicketParser;
 import dev.triage.llm.OpenAiChatClient;
+import dev.triage.records.RawTicket;
 
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-
-import java.time.Clock;
 
 /**
  * Entry point for {@code flink run}: {@code flink run triage.jar jobs/local.yaml [key=value ...]}.
- * Only wires: settings in, Kafka source and sinks, the workflow.
+ * {@code main} only wires: settings in, then {@link #runJob}, which defines the Kafka sources and
+ * sinks around the workflow and runs it.
  */
 public final class TriageJob {
 
     private TriageJob() {}
 
     public static void main(String[] args) throws Exception {
-        Configuration conf = JobSettings.fromArgs(args);
+        runJob(JobSettings.fromArgs(args), StreamExecutionEnvironment.getExecutionEnvironment());
+    }
+
+    /** Checks what only the cluster can tell, then defines the job on {@code env} and runs it. */
+    static JobExecutionResult runJob(Configuration conf, StreamExecutionEnvironment env)
+            throws Exception {
         KafkaConnectors.checkBeforeSubmission(conf);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         build(env, conf);
-        env.execute(conf.get(JOB_NAME));
+        return env.execute(conf.get(JOB_NAME));
     }
 
     /** Defines the whole job on {@code env} from the settings: Kafka in, triage, Kafka out. */
     public static void build(StreamExecutionEnvironment env, Configuration conf) {
         configure(env, conf);
-        CustomerSettings customers = CustomerSettings.from(conf);
+        TriageWorkflow.Settings settings = TriageWorkflow.Settings.from(conf);
         TriageWorkflow.define(
+                sources(env, conf, settings.customers().enabled()),
+                sinks(conf),
+                settings,
+                OpenAiChatClient.FACTORY);
+    }
+
+    /** The Kafka sources, with the customer topics when the customer-context join is on. */
+    static TriageWorkflow.Sources sources(
+            StreamExecutionEnvironment env, Configuration conf, boolean withCustomers) {
+        DataStream<RawTicket> tickets =
                 env.fromSource(
                                 KafkaConnectors.ticketSource(conf),
                                 WatermarkStrategy.noWatermarks(),
                                 "Tickets from Kafka")
-                        .uid(TriageWorkflow.SOURCE_UID),
-                customers.enabled()
-                        ? env.fromSource(
-                                        KafkaConnectors.customerSource(conf),
-                                        WatermarkStrategy.noWatermarks(),
-                                        "Customer profiles from Kafka")
-                                .uid(TriageWorkflow.CUSTOMERS_SOURCE_UID)
-                        : null,
-                customers.enabled()
-                        ? env.fromSource(
-                                        KafkaConnectors.outcomeSource(conf),
-                                        WatermarkStrategy.noWatermarks(),
-                                        "Earlier results from Kafka")
-                                .uid(TriageWorkflow.OUTCOMES_SOURCE_UID)
-                        : null,
-                KafkaConnectors.resultSink(conf),
-                KafkaConnectors.deadLetterSink(conf),
-                ticketParser(conf),
-                SessionSettings.from(conf),
-                GatewaySettings.from(conf),
-                PromptSettings.from(conf),
-                customers,
-                OpenAiChatClient.FACTORY);
+                        .uid(TriageWorkflow.SOURCE_UID);
+        if (!withCustomers) {
+            return TriageWorkflow.Sources.ticketsOnly(tickets);
+        }
+        return TriageWorkflow.Sources.withCustomers(
+                tickets,
+                env.fromSource(
+                                KafkaConnectors.customerSource(conf),
+                                WatermarkStrategy.noWatermarks(),
+                                "Customer profiles from Kafka")
+                        .uid(TriageWorkflow.CUSTOMERS_SOURCE_UID),
+                env.fromSource(
+                                KafkaConnectors.outcomeSource(conf),
+                                WatermarkStrategy.noWatermarks(),
+                                "Earlier results from Kafka")
+                        .uid(TriageWorkflow.OUTCOMES_SOURCE_UID));
     }
 
-    /** The ticket parser as the settings configure it. */
-    public static TicketParser ticketParser(Configuration conf) {
-        return new TicketParser(
-                conf.get(MAX_BODY_BYTES), conf.get(TICKET_MAX_FUTURE_SKEW), Clock.systemUTC());
+    /** The exactly-once Kafka sinks. */
+    static TriageWorkflow.Sinks sinks(Configuration conf) {
+        return new TriageWorkflow.Sinks(
+                KafkaConnectors.resultSink(conf), KafkaConnectors.deadLetterSink(conf));
     }
 
     /** Job-level settings that belong to this job rather than to the cluster. */

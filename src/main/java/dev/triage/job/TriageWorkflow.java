@@ -1,5 +1,8 @@
 package dev.triage.job;
 
+import static dev.triage.config.TriageOptions.MAX_BODY_BYTES;
+import static dev.triage.config.TriageOptions.TICKET_MAX_FUTURE_SKEW;
+
 import dev.triage.config.CustomerSettings;
 import dev.triage.config.GatewaySettings;
 import dev.triage.config.PromptSettings;
@@ -20,8 +23,13 @@ import dev.triage.session.SessionTriageOperatorFactory;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+
+import java.time.Clock;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The topology: raw tickets, parsed (bad input to the DLQ), keyed by session, triaged by the
@@ -37,68 +45,101 @@ public final class TriageWorkflow {
     public static final String TRIAGE_UID = "session-triage";
     public static final String RESULTS_SINK_UID = "results-sink";
     public static final String DLQ_SINK_UID = "dlq-sink";
-
-    private TriageWorkflow() {}
-
     public static final String CUSTOMERS_SOURCE_UID = "customers-source";
     public static final String CUSTOMER_PARSER_UID = "customer-parser";
     public static final String OUTCOMES_SOURCE_UID = "outcomes-source";
     public static final String ENRICHER_UID = "customer-enricher";
 
-    /** The topology without the customer-context join. */
-    public static void define(
-            DataStream<RawTicket> rawTickets,
-            Sink<TriageResult> resultSink,
-            Sink<DeadLetter> deadLetterSink,
+    private TriageWorkflow() {}
+
+    /**
+     * What the workflow reads: raw tickets and, for the customer-context join, the customers'
+     * profiles and their earlier results.
+     */
+    public record Sources(DataStream<RawTicket> tickets, Optional<CustomerSources> customers) {
+
+        public Sources {
+            Objects.requireNonNull(tickets, "tickets");
+            Objects.requireNonNull(customers, "customers (Optional.empty(): no customer context)");
+        }
+
+        /** Tickets only: no customer-context join. */
+        public static Sources ticketsOnly(DataStream<RawTicket> tickets) {
+            return new Sources(tickets, Optional.empty());
+        }
+
+        /** Tickets joined with the customers' profiles and earlier results. */
+        public static Sources withCustomers(
+                DataStream<RawTicket> tickets,
+                DataStream<RawCustomer> profiles,
+                DataStream<CustomerEvent> outcomes) {
+            return new Sources(tickets, Optional.of(new CustomerSources(profiles, outcomes)));
+        }
+    }
+
+    /** The two inputs of the customer-context join, present together or not at all. */
+    public record CustomerSources(
+            DataStream<RawCustomer> profiles, DataStream<CustomerEvent> outcomes) {
+
+        public CustomerSources {
+            Objects.requireNonNull(profiles, "profiles");
+            Objects.requireNonNull(outcomes, "outcomes");
+        }
+    }
+
+    /** Where the workflow writes: results, and every input it could not triage. */
+    public record Sinks(Sink<TriageResult> results, Sink<DeadLetter> deadLetters) {
+
+        public Sinks {
+            Objects.requireNonNull(results, "results");
+            Objects.requireNonNull(deadLetters, "deadLetters");
+        }
+    }
+
+    /** How the workflow triages: the typed settings of each of its operators. */
+    public record Settings(
             TicketParser ticketParser,
-            SessionSettings sessionSettings,
-            GatewaySettings gatewaySettings,
-            PromptSettings promptSettings,
-            LlmClientFactory clientFactory) {
-        define(
-                rawTickets,
-                null,
-                null,
-                resultSink,
-                deadLetterSink,
-                ticketParser,
-                sessionSettings,
-                gatewaySettings,
-                promptSettings,
-                CustomerSettings.disabled(),
-                clientFactory);
+            SessionSettings session,
+            GatewaySettings gateway,
+            PromptSettings prompt,
+            CustomerSettings customers) {
+
+        /** Every setting as the job's options configure it; tickets are dated by the UTC clock. */
+        public static Settings from(ReadableConfig conf) {
+            return new Settings(
+                    new TicketParser(
+                            conf.get(MAX_BODY_BYTES),
+                            conf.get(TICKET_MAX_FUTURE_SKEW),
+                            Clock.systemUTC()),
+                    SessionSettings.from(conf),
+                    GatewaySettings.from(conf),
+                    PromptSettings.from(conf),
+                    CustomerSettings.from(conf));
+        }
     }
 
     /**
-     * The topology. With {@code rawCustomers} and {@code outcomes} (null: no customer context),
-     * tickets with a customer id first pass the customer-context join, keyed by customer; tickets
-     * without one go straight on. Then everything is keyed by session.
+     * The topology. With customer sources, tickets with a customer id first pass the
+     * customer-context join, keyed by customer; tickets without one go straight on. Then everything
+     * is keyed by session and triaged with the clients {@code clientFactory} opens.
      */
     public static void define(
-            DataStream<RawTicket> rawTickets,
-            DataStream<RawCustomer> rawCustomers,
-            DataStream<CustomerEvent> outcomes,
-            Sink<TriageResult> resultSink,
-            Sink<DeadLetter> deadLetterSink,
-            TicketParser ticketParser,
-            SessionSettings sessionSettings,
-            GatewaySettings gatewaySettings,
-            PromptSettings promptSettings,
-            CustomerSettings customerSettings,
-            LlmClientFactory clientFactory) {
-
+            Sources sources, Sinks sinks, Settings settings, LlmClientFactory clientFactory) {
+        CustomerSettings customerSettings = settings.customers();
         SingleOutputStreamOperator<Ticket> tickets =
-                rawTickets
-                        .process(ticketParser)
+                sources.tickets()
+                        .process(settings.ticketParser())
                         .returns(TypeInformation.of(Ticket.class))
                         .uid(PARSER_UID)
                         .name("Parse and validate tickets");
         DataStream<DeadLetter> deadLetters = tickets.getSideOutput(DeadLetter.OUTPUT_TAG);
 
         DataStream<Ticket> toTriage = tickets;
-        if (rawCustomers != null && outcomes != null) {
+        if (sources.customers().isPresent()) {
+            CustomerSources customers = sources.customers().get();
             SingleOutputStreamOperator<CustomerEvent> profiles =
-                    rawCustomers
+                    customers
+                            .profiles()
                             .process(new CustomerParser(customerSettings.maxRecordBytes()))
                             .returns(TypeInformation.of(CustomerEvent.class))
                             .uid(CUSTOMER_PARSER_UID)
@@ -109,7 +150,7 @@ public final class TriageWorkflow {
                             .name("Tickets with a customer")
                             .keyBy(Ticket::customerKey, Types.STRING)
                             .connect(
-                                    profiles.union(outcomes)
+                                    profiles.union(customers.outcomes())
                                             .keyBy(CustomerEvent::customerId, Types.STRING))
                             .process(new CustomerEnricher(customerSettings))
                             .returns(TypeInformation.of(Ticket.class))
@@ -127,17 +168,20 @@ public final class TriageWorkflow {
                                 "Triage sessions with the LLM",
                                 TypeInformation.of(TriageResult.class),
                                 new SessionTriageOperatorFactory(
-                                        sessionSettings,
-                                        gatewaySettings,
-                                        promptSettings,
-                                        PriorityRules.from(customerSettings),
+                                        settings.session(),
+                                        settings.gateway(),
+                                        settings.prompt(),
+                                        PriorityRules.from(
+                                                sources.customers().isPresent()
+                                                        ? customerSettings
+                                                        : CustomerSettings.disabled()),
                                         clientFactory))
                         .uid(TRIAGE_UID);
 
-        results.sinkTo(resultSink).uid(RESULTS_SINK_UID).name("Triage results to Kafka");
+        results.sinkTo(sinks.results()).uid(RESULTS_SINK_UID).name("Triage results to Kafka");
         deadLetters
                 .union(results.getSideOutput(DeadLetter.OUTPUT_TAG))
-                .sinkTo(deadLetterSink)
+                .sinkTo(sinks.deadLetters())
                 .uid(DLQ_SINK_UID)
                 .name("Dead letters to Kafka");
     }

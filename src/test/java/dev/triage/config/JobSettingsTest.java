@@ -388,6 +388,42 @@ class JobSettingsTest {
     }
 
     @Test
+    void startingOffsetsAreReadFromTheValuesUsersWrite() throws Exception {
+        assertThat(JobSettings.fromYaml("").get(TriageOptions.STARTING_OFFSETS))
+                .isEqualTo(StartingOffsets.COMMITTED_OR_EARLIEST);
+        Map<String, StartingOffsets> written =
+                Map.of(
+                        "earliest", StartingOffsets.EARLIEST,
+                        "latest", StartingOffsets.LATEST,
+                        "committed-or-earliest", StartingOffsets.COMMITTED_OR_EARLIEST,
+                        "EARLIEST", StartingOffsets.EARLIEST);
+        written.forEach(
+                (value, expected) -> {
+                    try {
+                        assertThat(
+                                        JobSettings.fromYaml(
+                                                        "kafka:\n  starting-offsets: "
+                                                                + value
+                                                                + "\n")
+                                                .get(TriageOptions.STARTING_OFFSETS))
+                                .as(value)
+                                .isEqualTo(expected);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+        assertThat(
+                        JobSettings.fromArgs(
+                                        new String[] {
+                                            "jobs/local.yaml", "kafka.starting-offsets=latest"
+                                        })
+                                .get(TriageOptions.STARTING_OFFSETS))
+                .isEqualTo(StartingOffsets.LATEST);
+        assertThatThrownBy(() -> JobSettings.fromYaml("kafka.starting-offsets: newest"))
+                .hasMessageContaining("kafka.starting-offsets");
+    }
+
+    @Test
     void everyOptionIsDocumentedInJobsReadme() throws Exception {
         String readme = Files.readString(Path.of("jobs/README.md"));
         for (ConfigOption<?> option : TriageOptions.ALL) {

@@ -1,6 +1,5 @@
 package dev.triage.fuzz;
 
-import dev.triage.config.PromptSettings;
 import dev.triage.prompt.PromptBuilder;
 import dev.triage.prompt.PromptInjectionCorpusTest;
 import dev.triage.records.CustomerContext;
@@ -8,14 +7,13 @@ import dev.triage.records.CustomerProfile;
 import dev.triage.records.PastTicket;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
+import dev.triage.testing.TestSettings;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 
 /**
  * Any text in any field the prompt carries (ticket id, channel, subject, body, the customer's
@@ -27,9 +25,12 @@ class PromptBuilderFuzzTest {
 
     private static final PromptBuilder PROMPTS =
             new PromptBuilder(
-                    new PromptSettings(
-                            "Triage.",
-                            new TreeMap<>(Map.of("billing", "Money.", "other", "Rest."))));
+                    TestSettings.yaml(
+                                    """
+                                    triage.system-prompt: Triage.
+                                    triage.categories: {billing: Money., other: Rest.}
+                                    """)
+                            .prompt());
 
     @FuzzTest(maxDuration = "10m")
     void fuzz(byte[] data) throws Exception {

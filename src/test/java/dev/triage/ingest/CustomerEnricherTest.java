@@ -8,6 +8,7 @@ import dev.triage.records.CustomerProfile;
 import dev.triage.records.PastTicket;
 import dev.triage.records.Ticket;
 import dev.triage.session.PriorityRules;
+import dev.triage.testing.TestSettings;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RuntimeContext;
@@ -25,7 +26,6 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -37,14 +37,18 @@ class CustomerEnricherTest {
             new CustomerProfile("C-1", "Ada", "gold", "pro", "en");
 
     private static final CustomerSettings SETTINGS =
-            new CustomerSettings(
-                    true,
-                    Duration.ofSeconds(2),
-                    2,
-                    Duration.ofDays(30),
-                    List.of("gold"),
-                    3,
-                    Duration.ofHours(24));
+            TestSettings.yaml(
+                            """
+                            customers:
+                              enabled: true
+                              profile-wait: 2s
+                              history-size: 2
+                              history-ttl: 30d
+                              high-tiers: gold
+                              repeat-contacts: 3
+                              repeat-window: 24h
+                            """)
+                    .customers();
 
     private KeyedTwoInputStreamOperatorTestHarness<String, Ticket, CustomerEvent, Ticket> harness;
 

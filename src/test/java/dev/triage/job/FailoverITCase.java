@@ -2,9 +2,6 @@ package dev.triage.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.config.GatewaySettings;
-import dev.triage.config.PromptSettings;
-import dev.triage.config.SessionSettings;
 import dev.triage.llm.OpenAiChatClient;
 import dev.triage.records.RawTicket;
 import dev.triage.testing.TriageStack;
@@ -84,19 +81,16 @@ class FailoverITCase {
             env.enableCheckpointing(CHECKPOINT_MS);
             TriageJob.configure(env, settings);
             TriageWorkflow.define(
-                    env.fromSource(
-                                    KafkaConnectors.ticketSource(settings),
-                                    WatermarkStrategy.noWatermarks(),
-                                    "tickets")
-                            .uid(TriageWorkflow.SOURCE_UID)
-                            .map(new FailAtCounts())
-                            .uid("failure-injector"),
-                    KafkaConnectors.resultSink(settings),
-                    KafkaConnectors.deadLetterSink(settings),
-                    TriageJob.ticketParser(settings),
-                    SessionSettings.from(settings),
-                    GatewaySettings.from(settings),
-                    PromptSettings.from(settings),
+                    TriageWorkflow.Sources.ticketsOnly(
+                            env.fromSource(
+                                            KafkaConnectors.ticketSource(settings),
+                                            WatermarkStrategy.noWatermarks(),
+                                            "tickets")
+                                    .uid(TriageWorkflow.SOURCE_UID)
+                                    .map(new FailAtCounts())
+                                    .uid("failure-injector")),
+                    TriageJob.sinks(settings),
+                    TriageWorkflow.Settings.from(settings),
                     OpenAiChatClient.FACTORY);
             JobClient job = env.executeAsync("failover-it");
             waitUntilRunning(job);

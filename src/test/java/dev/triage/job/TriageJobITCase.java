@@ -2,12 +2,11 @@ package dev.triage.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.config.JobSettings;
 import dev.triage.io.Json;
 import dev.triage.prompt.TicketBlock;
 import dev.triage.testing.EmbeddedKafka;
 import dev.triage.testing.MiniClusters;
-import dev.triage.tools.simulator.LocalModelServer;
+import dev.triage.testing.TriageStack;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.api.common.JobStatus;
@@ -15,8 +14,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -30,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * The whole job on a MiniCluster (parallelism 2, RocksDB, checkpoints every second) with a real
@@ -49,38 +45,76 @@ class TriageJobITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.rocksDb(1);
 
-    private static EmbeddedKafka kafka;
-    private static LocalModelServer model;
-    private static final Queue<JsonNode> requests = new ConcurrentLinkedQueue<>();
+    /**
+     * The input: clean sessions, two sessions whose second ticket the model answers with garbage
+     * (once, and once more when asked to repair it), and records that are no tickets at all.
+     */
+    private record Input(
+            List<SimpleEntry<String, byte[]>> records,
+            Map<String, List<String>> ticketsBySession,
+            int badRecords) {
 
-    @BeforeAll
-    static void startServices() throws Exception {
-        kafka = EmbeddedKafka.start();
-        kafka.createTopic("tickets", 4);
-        kafka.createTopic("triage-results", 2);
-        kafka.createTopic("triage-dlq", 1);
-        kafka.createTopic("customers", 1);
-        model =
-                LocalModelServer.start(
-                        LocalModelServer.Options.onPort(0)
-                                .withLatencyMs(MODEL_LATENCY_MS)
-                                .withRequestListener(requests::add));
-    }
-
-    @AfterAll
-    static void stopServices() throws Exception {
-        if (model != null) {
-            model.close();
+        int validTickets() {
+            return SESSIONS * TICKETS_PER_SESSION + 6;
         }
-        if (kafka != null) {
-            kafka.close();
+
+        int expectedResults() {
+            return validTickets() - 2;
+        }
+
+        int expectedDeadLetters() {
+            return badRecords + 2;
         }
     }
 
     @Test
     void triagesEveryTicketExactlyOnceInSessionOrderWithHistory() throws Exception {
-        // ---- input: clean sessions, two sessions where the model answers garbage once, bad
-        // records
+        Input input = input();
+        try (TriageStack stack = TriageStack.start(MODEL_LATENCY_MS)) {
+            Configuration settings =
+                    stack.settings(
+                            "session.history-turns: " + HISTORY_TURNS,
+                            "session.max-in-flight: " + MAX_IN_FLIGHT,
+                            "job.parallelism: 2");
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.enableCheckpointing(1000);
+            TriageJob.build(env, settings);
+            JobClient job = env.executeAsync("triage-it");
+            while (job.getJobStatus().get() != JobStatus.RUNNING) {
+                Thread.sleep(50); // the cluster schedules the job; nothing is timed by this
+            }
+
+            long start = System.nanoTime();
+            stack.produce(input.records());
+            EmbeddedKafka.Read read =
+                    stack.kafka.readCommittedTimed(
+                            "triage-results", input.expectedResults(), Duration.ofMinutes(3));
+            List<String> results = read.values();
+            double seconds = (read.reachedAtNanos() - start) / 1e9;
+            List<String> deadLetters =
+                    stack.kafka.readCommitted(
+                            "triage-dlq", input.expectedDeadLetters(), Duration.ofSeconds(30));
+            job.cancel().get();
+            System.out.printf(
+                    "ITCase pipeline: %d tickets over %d sessions in %.1f s = %.0f tickets/s"
+                            + " (model latency %d ms, parallelism 2, %d calls in flight per"
+                            + " subtask, checkpoints every 1 s; from the first produce to the last"
+                            + " committed result)%n",
+                    input.records().size(),
+                    SESSIONS + 2,
+                    seconds,
+                    input.records().size() / seconds,
+                    MODEL_LATENCY_MS,
+                    MAX_IN_FLIGHT);
+
+            Map<String, JsonNode> resultById =
+                    exactlyOneRecordPerInput(input, results, deadLetters);
+            turnsInSessionOrder(results, resultById);
+            everyRequestCarriedItsSessionsEarlierAnswers(input, stack.requests, resultById);
+        }
+    }
+
+    private static Input input() {
         List<SimpleEntry<String, byte[]>> input = new ArrayList<>();
         Map<String, List<String>> ticketsBySession = new HashMap<>();
         for (int k = 1; k <= TICKETS_PER_SESSION; k++) {
@@ -128,52 +162,14 @@ class TriageJobITCase {
         for (int i = 0; i < badRecords.size(); i++) {
             input.add(input.size() / 2 + i * 7, new SimpleEntry<>(null, badRecords.get(i)));
         }
-        int validTickets = SESSIONS * TICKETS_PER_SESSION + 6;
-        int expectedResults = validTickets - 2;
-        int expectedDeadLetters = badRecords.size() + 2;
+        return new Input(input, ticketsBySession, badRecords.size());
+    }
 
-        // ---- run the job
-        Configuration settings =
-                JobSettings.fromYaml(
-                        String.join(
-                                "\n",
-                                "kafka.bootstrap-servers: " + kafka.bootstrapServers(),
-                                "kafka.starting-offsets: earliest",
-                                "llm.base-url: " + model.baseUrl(),
-                                "session.history-turns: " + HISTORY_TURNS,
-                                "session.max-in-flight: " + MAX_IN_FLIGHT,
-                                "job.parallelism: 2"));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.enableCheckpointing(1000);
-        TriageJob.build(env, settings);
-        JobClient job = env.executeAsync("triage-it");
-        while (job.getJobStatus().get() != JobStatus.RUNNING) {
-            Thread.sleep(50);
-        }
-
-        long start = System.nanoTime();
-        kafka.produce("tickets", new ArrayList<>(input));
-        EmbeddedKafka.Read read =
-                kafka.readCommittedTimed("triage-results", expectedResults, Duration.ofMinutes(3));
-        List<String> results = read.values();
-        double seconds = (read.reachedAtNanos() - start) / 1e9;
-        List<String> deadLetters =
-                kafka.readCommitted("triage-dlq", expectedDeadLetters, Duration.ofSeconds(30));
-        job.cancel().get();
-        System.out.printf(
-                "ITCase pipeline: %d tickets over %d sessions in %.1f s = %.0f tickets/s"
-                        + " (model latency %d ms, parallelism 2, %d calls in flight per subtask,"
-                        + " checkpoints every 1 s; from the first produce to the last committed result)%n",
-                input.size(),
-                SESSIONS + 2,
-                seconds,
-                input.size() / seconds,
-                MODEL_LATENCY_MS,
-                MAX_IN_FLIGHT);
-
-        // ---- exactly one record per input
-        assertThat(results).hasSize(expectedResults);
-        assertThat(deadLetters).hasSize(expectedDeadLetters);
+    /** Exactly one result or dead letter per input, and each dead letter says why. */
+    private static Map<String, JsonNode> exactlyOneRecordPerInput(
+            Input input, List<String> results, List<String> deadLetters) throws Exception {
+        assertThat(results).hasSize(input.expectedResults());
+        assertThat(deadLetters).hasSize(input.expectedDeadLetters());
         Map<String, JsonNode> resultById = new HashMap<>();
         for (String r : results) {
             JsonNode node = Json.MAPPER.readTree(r);
@@ -209,7 +205,12 @@ class TriageJobITCase {
                 .anySatisfy(
                         d -> assertThat(d).contains("\"payload\":\"wyh7fQ==\"").contains("base64"));
 
-        // ---- per-session order: turns 1..n, in order on the topic
+        return resultById;
+    }
+
+    /** Per-session order: turns 1..n, in order on the topic. */
+    private static void turnsInSessionOrder(List<String> results, Map<String, JsonNode> resultById)
+            throws Exception {
         Map<String, List<Integer>> turnsInTopicOrder = new HashMap<>();
         for (String r : results) {
             JsonNode node = Json.MAPPER.readTree(r);
@@ -227,8 +228,12 @@ class TriageJobITCase {
             }
         }
         assertThat(turnsInTopicOrder.get("S-BAD-1")).containsExactly(1, 3);
+    }
 
-        // ---- every request carried the session's earlier answers (the last HISTORY_TURNS of them)
+    /** Every request carried the session's earlier answers (the last HISTORY_TURNS of them). */
+    private static void everyRequestCarriedItsSessionsEarlierAnswers(
+            Input input, Queue<JsonNode> requests, Map<String, JsonNode> resultById)
+            throws Exception {
         Map<String, JsonNode> requestByTicket = new HashMap<>();
         List<String> repaired = new ArrayList<>();
         for (JsonNode request : requests) {
@@ -248,14 +253,14 @@ class TriageJobITCase {
                     .as("asked twice: %s", m.ticketId())
                     .isNull();
         }
-        assertThat(requestByTicket).hasSize(validTickets);
+        assertThat(requestByTicket).hasSize(input.validTickets());
         assertThat(repaired)
                 .as("one repair attempt per broken answer, then the DLQ")
                 .hasSize(2)
                 .doesNotHaveDuplicates();
         for (int s = 1; s <= SESSIONS; s++) {
             String session = String.format("S-%03d", s);
-            List<String> ids = ticketsBySession.get(session);
+            List<String> ids = input.ticketsBySession().get(session);
             for (int k = 1; k <= ids.size(); k++) {
                 List<String> assistant = new ArrayList<>();
                 for (JsonNode msg : requestByTicket.get(ids.get(k - 1)).get("messages")) {

@@ -2,17 +2,14 @@ package dev.triage.llm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.config.EndpointOptions.Auth;
-import dev.triage.config.EndpointOptions.StructuredOutput;
 import dev.triage.config.GatewaySettings;
-import dev.triage.config.LlmSettings;
 import dev.triage.llm.LlmGateway.Route;
 import dev.triage.llm.LlmGateway.Verdict;
+import dev.triage.testing.TestSettings;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -148,45 +145,32 @@ class AttackGatewayTest {
 
     private static LlmGateway gateway() {
         GatewaySettings s =
-                new GatewaySettings(
-                        List.of(endpoint("primary")),
-                        4,
-                        Duration.ofMinutes(15),
-                        Duration.ofMillis(100),
-                        Duration.ofSeconds(1),
-                        Duration.ofSeconds(60),
-                        true,
-                        0.5,
-                        4,
-                        Duration.ofSeconds(1),
-                        Duration.ofSeconds(8),
-                        false,
-                        2,
-                        false,
-                        Duration.ofMinutes(1),
-                        10);
+                TestSettings.yaml(
+                                """
+                                llm.base-url: http://x/primary
+                                llm.model: m
+                                llm.api-key-env: ""
+                                llm.auth: NONE
+                                llm.max-output-tokens: 100
+                                llm.request-timeout: 5s
+                                llm.connect-timeout: 1s
+                                llm.max-attempts: 4
+                                llm.ticket-deadline: 15min
+                                llm.retry.initial-backoff: 100ms
+                                llm.retry.max-backoff: 1s
+                                llm.retry.max-advised-wait: 60s
+                                llm.circuit-breaker.failure-rate: 0.5
+                                llm.circuit-breaker.window: 4
+                                llm.circuit-breaker.open-for: 1s
+                                llm.circuit-breaker.max-open-for: 8s
+                                llm.adaptive-concurrency: false
+                                llm.adaptive-concurrency.min: 2
+                                llm.incident-cache.enabled: false
+                                llm.incident-cache.window: 1min
+                                llm.incident-cache.max-entries: 10
+                                """)
+                        .gateway();
         return new LlmGateway(s, e -> new NoClient(), 32, 1, 0, false);
-    }
-
-    private static LlmSettings endpoint(String name) {
-        return new LlmSettings(
-                name,
-                "http://x/" + name,
-                "m",
-                "",
-                "",
-                Auth.NONE,
-                "",
-                StructuredOutput.JSON_SCHEMA,
-                "max_tokens",
-                0,
-                0,
-                0,
-                100,
-                Duration.ofSeconds(5),
-                Duration.ofSeconds(1),
-                0.0,
-                0.0);
     }
 
     private static final class NoClient implements LlmClient {

@@ -2,18 +2,14 @@ package dev.triage.llm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.config.EndpointOptions.Auth;
-import dev.triage.config.EndpointOptions.StructuredOutput;
 import dev.triage.config.GatewaySettings;
-import dev.triage.config.LlmSettings;
 import dev.triage.llm.LlmGateway.Route;
 import dev.triage.llm.LlmGateway.Verdict;
+import dev.triage.testing.TestSettings;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -36,29 +32,44 @@ class LlmGatewayTest {
         return gateway(settings(fallback, rpm, adaptive), false);
     }
 
+    /** Four attempts, a circuit that opens when half of the last four calls failed. */
+    private static final String GATEWAY =
+            """
+            llm.base-url: http://x/primary
+            llm.model: m
+            llm.api-key-env: ""
+            llm.auth: NONE
+            llm.max-output-tokens: 100
+            llm.request-timeout: 5s
+            llm.connect-timeout: 1s
+            llm.max-attempts: 4
+            llm.ticket-deadline: 15min
+            llm.retry.initial-backoff: 100ms
+            llm.retry.max-backoff: 1s
+            llm.retry.max-advised-wait: 60s
+            llm.circuit-breaker.failure-rate: 0.5
+            llm.circuit-breaker.window: 4
+            llm.circuit-breaker.open-for: 1s
+            llm.circuit-breaker.max-open-for: 8s
+            llm.adaptive-concurrency.min: 2
+            llm.incident-cache.enabled: false
+            llm.incident-cache.window: 1min
+            llm.incident-cache.max-entries: 10
+            """;
+
     private static GatewaySettings settings(boolean fallback, int rpm, boolean adaptive) {
-        List<LlmSettings> endpoints = new ArrayList<>();
-        endpoints.add(endpoint("primary", rpm));
-        if (fallback) {
-            endpoints.add(endpoint("fallback", 0));
-        }
-        return new GatewaySettings(
-                endpoints,
-                4,
-                Duration.ofMinutes(15),
-                Duration.ofMillis(100),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(60),
-                true,
-                0.5,
-                4,
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(8),
-                adaptive,
-                2,
-                false,
-                Duration.ofMinutes(1),
-                10);
+        return TestSettings.yaml(
+                        GATEWAY,
+                        "llm.rate-limit.requests-per-minute: " + rpm,
+                        "llm.adaptive-concurrency: " + adaptive,
+                        fallback
+                                ? """
+                                  llm.fallback.base-url: http://x/fallback
+                                  llm.fallback.model: m
+                                  llm.fallback.auth: NONE
+                                  """
+                                : "")
+                .gateway();
     }
 
     private static LlmGateway gateway(GatewaySettings s, boolean restored) {
@@ -69,27 +80,6 @@ class LlmGatewayTest {
     private static Route sent(LlmGateway g, long now) {
         Route r = g.route(now, 1, false);
         return r.go() ? r : new Route(0, 0, false, -1, 0, 0, 0);
-    }
-
-    private static LlmSettings endpoint(String name, int rpm) {
-        return new LlmSettings(
-                name,
-                "http://x/" + name,
-                "m",
-                "",
-                "",
-                Auth.NONE,
-                "",
-                StructuredOutput.JSON_SCHEMA,
-                "max_tokens",
-                rpm,
-                0,
-                0,
-                100,
-                Duration.ofSeconds(5),
-                Duration.ofSeconds(1),
-                0.0,
-                0.0);
     }
 
     @Test

@@ -6,12 +6,12 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.triage.config.EndpointOptions.Auth;
 import dev.triage.config.EndpointOptions.StructuredOutput;
 import dev.triage.config.LlmSettings;
-import dev.triage.config.PromptSettings;
 import dev.triage.io.Json;
 import dev.triage.prompt.PromptBuilder;
 import dev.triage.prompt.TicketBlock;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
+import dev.triage.testing.TestSettings;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
@@ -35,7 +35,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -60,8 +59,12 @@ class OpenAiChatClientTest {
 
     private final PromptBuilder prompts =
             new PromptBuilder(
-                    new PromptSettings(
-                            "Triage.", new TreeMap<>(Map.of("billing", "money", "other", "rest"))));
+                    TestSettings.yaml(
+                                    """
+                                    triage.system-prompt: Triage.
+                                    triage.categories: {billing: money, other: rest}
+                                    """)
+                            .prompt());
 
     @BeforeEach
     void start() throws Exception {
@@ -115,24 +118,20 @@ class OpenAiChatClientTest {
             StructuredOutput mode,
             String maxTokensField,
             Duration timeout) {
-        return new LlmSettings(
-                "primary",
-                baseUrl,
-                "gpt-test",
-                "UNUSED",
-                "",
-                auth,
-                apiVersion,
-                mode,
-                maxTokensField,
-                0,
-                0,
-                0.0,
-                300,
-                timeout,
-                Duration.ofSeconds(2),
-                0.0,
-                0.0);
+        return TestSettings.yaml(
+                        """
+                        llm.model: gpt-test
+                        llm.api-key-env: UNUSED
+                        llm.max-output-tokens: 300
+                        llm.connect-timeout: 2s
+                        """,
+                        "llm.base-url: '" + baseUrl + "'",
+                        "llm.auth: " + auth,
+                        "llm.api-version: '" + apiVersion + "'",
+                        "llm.structured-output: " + mode,
+                        "llm.max-tokens-field: '" + maxTokensField + "'",
+                        "llm.request-timeout: " + timeout.toMillis() + "ms")
+                .primary();
     }
 
     private List<ChatMessage> messages() {

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.config.EndpointOptions.Auth;
 import dev.triage.config.EndpointOptions.StructuredOutput;
-import dev.triage.config.PromptSettings;
 import dev.triage.io.Json;
 import dev.triage.prompt.PromptBuilder;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
+import dev.triage.testing.TestSettings;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -18,8 +18,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The request body is written field by field, with the system message and schema escaped once: it
@@ -30,9 +28,11 @@ class RequestBodyTest {
 
     private final PromptBuilder prompts =
             new PromptBuilder(
-                    new PromptSettings(
-                            "Triage \"this\" \u2028 </ticket>.",
-                            new TreeMap<>(Map.of("billing", "money", "other", "rest"))));
+                    TestSettings.yaml(
+                                    // YAML's escapes: a quote and a line separator in the prompt.
+                                    "triage.system-prompt: \"Triage \\\"this\\\" \\u2028 </ticket>.\"",
+                                    "triage.categories: {billing: money, other: rest}")
+                            .prompt());
 
     private List<ChatMessage> messages(String body) {
         Ticket ticket =

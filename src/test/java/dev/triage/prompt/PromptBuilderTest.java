@@ -2,25 +2,26 @@ package dev.triage.prompt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.config.PromptSettings;
 import dev.triage.io.Json;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
+import dev.triage.testing.TestSettings;
 
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /** The prompt's wording about data and priority, and how earlier turns are replayed. */
 class PromptBuilderTest {
 
     private final PromptBuilder prompts =
             new PromptBuilder(
-                    new PromptSettings(
-                            "Triage.",
-                            new TreeMap<>(Map.of("billing", "Money.", "other", "Rest."))));
+                    TestSettings.yaml(
+                                    """
+                                    triage.system-prompt: Triage.
+                                    triage.categories: {billing: Money., other: Rest.}
+                                    """)
+                            .prompt());
 
     private static Ticket ticket(String body) {
         return new Ticket("T-1", "S-1", null, "email", "Subject", body, 0L, "tickets", 0, 1L);

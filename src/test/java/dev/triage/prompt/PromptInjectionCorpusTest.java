@@ -17,6 +17,7 @@ import dev.triage.records.RawCustomer;
 import dev.triage.records.RawTicket;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
+import dev.triage.testing.TestSettings;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,8 +26,6 @@ import org.junit.jupiter.api.Test;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -38,9 +37,14 @@ import java.util.regex.Pattern;
 public class PromptInjectionCorpusTest {
 
     static final PromptSettings PROMPTS =
-            new PromptSettings(
-                    "Triage.",
-                    new TreeMap<>(Map.of("billing", "Invoices, refunds.", "other", "Rest.")));
+            TestSettings.yaml(
+                            """
+                            triage.system-prompt: Triage.
+                            triage.categories:
+                              billing: Invoices, refunds.
+                              other: Rest.
+                            """)
+                    .prompt();
 
     /** A user message that is exactly one block: one JSON line, no '<', '>', '&' inside. */
     static final Pattern BLOCK =

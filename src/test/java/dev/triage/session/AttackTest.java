@@ -2,12 +2,12 @@ package dev.triage.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.config.GatewaySettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.llm.LlmException;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
+import dev.triage.testing.TestSettings;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
@@ -31,10 +31,12 @@ import java.util.function.BooleanSupplier;
 class AttackTest extends SessionOperatorTestBase {
 
     private static final PromptSettings PROMPTS =
-            new PromptSettings(
-                    "Triage.",
-                    new java.util.TreeMap<>(
-                            Map.of("billing", "money", "technical", "bugs", "other", "rest")));
+            TestSettings.yaml(
+                            """
+                            triage.system-prompt: Triage.
+                            triage.categories: {billing: money, technical: bugs, other: rest}
+                            """)
+                    .prompt();
 
     // ------------------------------------------------------------------ stalls
 
@@ -42,7 +44,7 @@ class AttackTest extends SessionOperatorTestBase {
     void anIncidentCacheHitOfABusySessionStillSendsTheTicketWaitingBehindIt() throws Exception {
         gatewaySettings = gateway(false, true);
         harness = open(settings(1), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-0", "T-0", "Is the site down?")));
         // One call slot: S-1's first ticket waits for it, and S-1's second waits behind that.
         harness.processElement(record(ticket("S-1", "T-1", "Is the site down?")));
@@ -65,7 +67,7 @@ class AttackTest extends SessionOperatorTestBase {
     void theEndOfInputAnswersTheTicketBehindAnIncidentCacheHit() throws Exception {
         gatewaySettings = gateway(false, true);
         harness = open(settings(1), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-0", "T-0", "Is the site down?")));
         harness.processElement(record(ticket("S-1", "T-1", "Is the site down?")));
         harness.processElement(record(ticket("S-1", "T-2", "Still down. Any news?")));
@@ -87,7 +89,7 @@ class AttackTest extends SessionOperatorTestBase {
     void aFreshTicketIsTriagedEvenWhenAnEarlierIdOfTheSessionStartsWithItAndANul()
             throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         // The parser accepts any non-blank id up to its length limit, NUL included ("\u0000").
         harness.processElement(record(ticket("S-1", "T-1\u0000a", "first")));
         llm.calls.get(0).answer(answer("other", "first answer"));
@@ -101,7 +103,7 @@ class AttackTest extends SessionOperatorTestBase {
     @Test
     void forgettingADeadLetteredIdDoesNotForgetTheIdsItIsAPrefixOf() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "rejected by the provider")));
         harness.processElement(record(ticket("S-1", "T-1\u0000b", "second")));
         llm.calls.get(0).fail(400, false);
@@ -141,7 +143,7 @@ class AttackTest extends SessionOperatorTestBase {
         second = "My order 2 has not arrived.";
 
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", first)));
         llm.calls.get(0).answer(answer("other", "first answer"));
         runMailsUntil(() -> harness.extractOutputValues().size() == 1);
@@ -159,25 +161,20 @@ class AttackTest extends SessionOperatorTestBase {
     void aTicketTheHealthyProviderKeepsFailingIsDeadLetteredByItsDeadline() throws Exception {
         // Many attempts allowed, a one-second deadline; the circuit stays closed throughout.
         gatewaySettings =
-                new GatewaySettings(
-                        List.of(endpoint("primary", 0)),
-                        1000,
-                        Duration.ofSeconds(1),
-                        Duration.ofMillis(100),
-                        Duration.ofMillis(100),
-                        Duration.ofSeconds(1),
-                        true,
-                        1.0,
-                        1000,
-                        Duration.ofMillis(100),
-                        Duration.ofMillis(400),
-                        false,
-                        1,
-                        false,
-                        Duration.ofMinutes(1),
-                        100);
+                gatewayYaml(
+                                """
+                                llm.max-attempts: 1000
+                                llm.ticket-deadline: 1s
+                                llm.retry.initial-backoff: 100ms
+                                llm.retry.max-backoff: 100ms
+                                llm.retry.max-advised-wait: 1s
+                                llm.circuit-breaker.failure-rate: 1.0
+                                llm.circuit-breaker.window: 1000
+                                llm.incident-cache.enabled: false
+                                """)
+                        .gateway();
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "the provider fails this one")));
         long start = harness.getProcessingTime();
         // Each call fails after 2 ms while another session's ticket is answered: twenty seconds of
@@ -206,25 +203,17 @@ class AttackTest extends SessionOperatorTestBase {
     @Test
     void retryable429sWithoutAdviceBackOffExponentially() throws Exception {
         gatewaySettings =
-                new GatewaySettings(
-                        List.of(endpoint("primary", 0)),
-                        3,
-                        Duration.ofMinutes(15),
-                        Duration.ofSeconds(1),
-                        Duration.ofSeconds(8),
-                        Duration.ofSeconds(60),
-                        true,
-                        0.5,
-                        8,
-                        Duration.ofMillis(100),
-                        Duration.ofMillis(400),
-                        false,
-                        1,
-                        false,
-                        Duration.ofMinutes(1),
-                        100);
+                gatewayYaml(
+                                """
+                                llm.retry.initial-backoff: 1s
+                                llm.retry.max-backoff: 8s
+                                llm.retry.max-advised-wait: 60s
+                                llm.circuit-breaker.window: 8
+                                llm.incident-cache.enabled: false
+                                """)
+                        .gateway();
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "the provider is busy")));
         List<Long> sentAt = new ArrayList<>(List.of(harness.getProcessingTime()));
         for (int i = 0; i < 6; i++) {
@@ -247,7 +236,7 @@ class AttackTest extends SessionOperatorTestBase {
     void aCallOnTheWireThroughAnOutageDoesNotUseUpItsTicketsLastChance() throws Exception {
         // Three attempts, a circuit that opens after 4 of 8 calls failed (see gateway(...)).
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-P", "T-P", "unlucky")));
         // Two honest failures while the provider is healthy: two of three chances used.
         for (int i = 0; i < 2; i++) {
@@ -291,7 +280,7 @@ class AttackTest extends SessionOperatorTestBase {
         // session.max-in-flight 1: no other call can ever be on the wire while the poison
         // ticket's call is, so "the endpoint answered another call while it was out" never holds.
         harness = open(settings(1), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         String poison = "the provider fails this one";
         harness.processElement(record(ticket("S-P", "T-P", poison)));
         int poisonCalls = 0;
@@ -345,7 +334,7 @@ class AttackTest extends SessionOperatorTestBase {
         // session's ticket is answered), then down for 30 s, in which the call of T-1 that went
         // out while it was up times out. Every failure of T-1 is an outage's.
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         String flapped = "my ticket, sent each time just before the provider went down";
         harness.processElement(record(ticket("S-1", "T-1", flapped)));
         for (int k = 1; k <= 3 && deadLetters().isEmpty(); k++) {
@@ -392,10 +381,7 @@ class AttackTest extends SessionOperatorTestBase {
         var h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new SessionTriageOperatorFactory(
-                                settings(8),
-                                gatewaySettings,
-                                PROMPTS,
-                                FakeLlmClient.factory(clientId)),
+                                settings(8), gatewaySettings, PROMPTS, newFakes(clientId)),
                         Ticket::sessionId,
                         Types.STRING);
         h.setProcessingTime(later);
@@ -404,7 +390,7 @@ class AttackTest extends SessionOperatorTestBase {
                 OperatorSnapshotUtil.readStateHandle(SessionStateTest.FIXTURE.toString()));
         h.open();
         harness = h;
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         runMailsUntil(() -> !llm.calls.isEmpty());
         llm.calls.get(0).answer(answer("other", "probe answer")); // the restore's probe
         runMailsUntil(() -> callFor(llm, "S-1 second") != null);
@@ -442,7 +428,7 @@ class AttackTest extends SessionOperatorTestBase {
     @Test
     void anUntenantedSessionIdNeverReadsATenantsConversation() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(
                 record(ticket("S-1", "T-1", "acme's secret order 1234").inTenant("acme")));
         llm.calls.get(0).answer(answer("billing", "acme summary"));
@@ -468,7 +454,7 @@ class AttackTest extends SessionOperatorTestBase {
     void poisonTicketsOfOtherSessionsDoNotMultiplyEachOthersCalls() throws Exception {
         gatewaySettings = gateway(false, false, 20);
         harness = open(settings(32, 10_000), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         int poison = 40;
         int maxTickets = 4_000;
         int fed = 0;
@@ -524,7 +510,7 @@ class AttackTest extends SessionOperatorTestBase {
     @Test
     void aTenantsResultReadBackAsHistoryIsThatTenantsCustomersHistory() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         Ticket t = ticket("S-1", "T-1", "my invoice is wrong").inTenant("acme");
         harness.processElement(record(t));
         llm.calls.get(0).answer(answer("billing", "invoice"));

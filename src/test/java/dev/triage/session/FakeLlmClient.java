@@ -1,5 +1,6 @@
 package dev.triage.session;
 
+import dev.triage.config.LlmSettings;
 import dev.triage.llm.ChatMessage;
 import dev.triage.llm.LlmClient;
 import dev.triage.llm.LlmClientFactory;
@@ -10,16 +11,12 @@ import dev.triage.llm.TriageAnswer;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** An in-memory model whose calls the test completes by hand; records every request. */
 final class FakeLlmClient implements LlmClient {
-
-    private static final Map<String, FakeLlmClient> INSTANCES = new ConcurrentHashMap<>();
 
     /** One recorded call. */
     record Call(
@@ -78,16 +75,43 @@ final class FakeLlmClient implements LlmClient {
     final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger maxInFlight = new AtomicInteger();
 
-    /** One fake per endpoint: {@code id} for the primary, {@code id + "/fallback"} for it. */
-    static LlmClientFactory factory(String id) {
-        INSTANCES.put(id, new FakeLlmClient());
-        INSTANCES.put(id + "/fallback", new FakeLlmClient());
-        return endpoint ->
-                INSTANCES.get(endpoint.name().equals("fallback") ? id + "/fallback" : id);
+    /** Once set, the answer every open call and every later call gets at once. */
+    private volatile TriageAnswer answerEveryCall;
+
+    /**
+     * The fakes of one harness, one per endpoint, handed to the operator by this factory. The fakes
+     * are transient: a harness creates its operator from the factory object it is given, in this
+     * JVM, so the operator and the test share them; a serialized copy would have none.
+     */
+    static final class Endpoints implements LlmClientFactory {
+        private final transient FakeLlmClient primary = new FakeLlmClient();
+        private final transient FakeLlmClient fallback = new FakeLlmClient();
+
+        FakeLlmClient primary() {
+            return primary;
+        }
+
+        FakeLlmClient fallback() {
+            return fallback;
+        }
+
+        @Override
+        public LlmClient create(LlmSettings endpoint) {
+            FakeLlmClient fake = endpoint.name().equals("fallback") ? fallback : primary;
+            if (fake == null) {
+                throw new IllegalStateException("a deserialized copy holds no fakes");
+            }
+            return fake;
+        }
     }
 
-    static FakeLlmClient get(String id) {
-        return INSTANCES.get(id);
+    /**
+     * Answers every call still open, and from now on every new call as it is made: for closing a
+     * harness, whose finish() waits for the calls in flight.
+     */
+    void answerEveryCall(TriageAnswer answer) {
+        answerEveryCall = answer;
+        calls.forEach(c -> c.answer(answer));
     }
 
     @Override
@@ -95,12 +119,17 @@ final class FakeLlmClient implements LlmClient {
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
         CompletableFuture<LlmReply> future = new CompletableFuture<>();
-        calls.add(
+        Call call =
                 new Call(
                         messages,
                         future,
                         inFlight,
-                        new java.util.concurrent.atomic.AtomicBoolean()));
+                        new java.util.concurrent.atomic.AtomicBoolean());
+        calls.add(call);
+        TriageAnswer answer = answerEveryCall;
+        if (answer != null) {
+            call.answer(answer);
+        }
         return future;
     }
 

@@ -16,7 +16,7 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
     void anOutageMakesTicketsWaitForTheProviderInsteadOfFillingTheDeadLetterQueue()
             throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         for (int s = 1; s <= 4; s++) {
             harness.processElement(record(ticket("S-" + s, "T-" + s, "ticket " + s)));
         }
@@ -56,7 +56,7 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
     void whenTheProviderIsHealthyATicketThatKeepsFailingReachesTheDeadLetterQueue()
             throws Exception {
         harness = open(settings(16), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         // The endpoint has answered 200 calls in a row: healthy, so max-attempts (3) failures
         // in a row are no chance (with a flaky endpoint, more are needed: see below).
         for (int i = 0; i < 200; i++) {
@@ -99,7 +99,7 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
         // the outage dead-lettered it. Nothing else is answered while its calls are out, so
         // nothing shows the provider is up: it waits, however many calls fail.
         harness = open(settings(16), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "hello")));
         for (int failed = 1; failed <= 12; failed++) {
             int before = llm.calls.size();
@@ -117,8 +117,8 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
     void aTicketThePrimaryRejectsIsAnsweredByTheFallback() throws Exception {
         gatewaySettings = gateway(true, false);
         harness = open(settings(8), null);
-        FakeLlmClient primary = FakeLlmClient.get(clientId);
-        FakeLlmClient fallback = FakeLlmClient.get(clientId + "/fallback");
+        FakeLlmClient primary = fake(clientId);
+        FakeLlmClient fallback = fallback(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "hello")));
         primary.calls.get(0).fail(401, false);
         runMailsUntil(() -> fallback.calls.size() == 1);
@@ -137,8 +137,8 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
     void aTicketBothEndpointsRejectGoesToTheDeadLetterQueueOnce() throws Exception {
         gatewaySettings = gateway(true, false);
         harness = open(settings(8), null);
-        FakeLlmClient primary = FakeLlmClient.get(clientId);
-        FakeLlmClient fallback = FakeLlmClient.get(clientId + "/fallback");
+        FakeLlmClient primary = fake(clientId);
+        FakeLlmClient fallback = fallback(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "too long")));
         primary.calls.get(0).fail(400, false);
         runMailsUntil(() -> fallback.calls.size() == 1);
@@ -151,7 +151,7 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
     @Test
     void aBacklogLetsTheOperatorTakeInputWhileNoCallSlotIsFree() throws Exception {
         harness = open(settings(1, 5), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         long start = System.nanoTime();
         for (int s = 1; s <= 5; s++) {
             harness.processElement(record(ticket("S-" + s, "T-" + s, "ticket " + s)));
@@ -173,7 +173,7 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
     void theIncidentCacheAnswersRepeatedFirstTicketsWithoutACall() throws Exception {
         gatewaySettings = gateway(false, true);
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "Is the site down?")));
         llm.calls.get(0).answer(answer("technical", "Site down."));
         runMailsUntil(() -> harness.extractOutputValues().size() == 1);
@@ -202,7 +202,7 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
                         new dev.triage.config.SessionSettings(
                                 8, 3, 4, 4000, 10, java.time.Duration.ofHours(1), 1000),
                         null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         for (int i = 1; i <= 4; i++) {
             harness.processElement(record(ticket("S-1", "T-" + i, "ticket " + i)));
         }
@@ -224,7 +224,7 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
                         new dev.triage.config.SessionSettings(
                                 8, 100, 4, 4000, 10, java.time.Duration.ofHours(1), 2),
                         null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         for (int i = 1; i <= 4; i++) {
             harness.processElement(record(ticket("S-1", "T-" + i, "ticket " + i)));
         }
@@ -252,7 +252,7 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
             throws Exception {
         gatewaySettings = gateway(false, false, 20);
         harness = open(settings(32, 10_000), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         Random provider = new Random(4);
         String poison = "the ticket this provider fails every time";
         harness.processElement(record(ticket("S-P", "T-P", poison)));

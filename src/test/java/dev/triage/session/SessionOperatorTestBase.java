@@ -1,14 +1,13 @@
 package dev.triage.session;
 
-import dev.triage.config.EndpointOptions;
 import dev.triage.config.GatewaySettings;
-import dev.triage.config.LlmSettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
+import dev.triage.testing.TestSettings;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -18,7 +17,7 @@ import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 
-import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,18 +29,70 @@ import java.util.stream.Collectors;
 abstract class SessionOperatorTestBase {
 
     private static final PromptSettings PROMPTS =
-            new PromptSettings(
-                    "Triage.",
-                    new java.util.TreeMap<>(
-                            Map.of("billing", "money", "technical", "bugs", "other", "rest")));
+            TestSettings.yaml(
+                            """
+                            triage.system-prompt: Triage.
+                            triage.categories: {billing: money, technical: bugs, other: rest}
+                            """)
+                    .prompt();
+
+    /** What every harness test's sessions share; {@link #settings} sets the limits. */
+    private static final String SESSION =
+            """
+            session.history-turns: 4
+            session.history-chars: 4000
+            session.dedupe-window: 10
+            session.idle-timeout: 1h
+            """;
+
+    /**
+     * Endpoints the fake answers (their URLs are never called), and a gateway that retries three
+     * times with a fast backoff and opens the circuit when half of its window failed.
+     */
+    private static final String GATEWAY =
+            """
+            llm.base-url: http://fake/primary
+            llm.model: fake
+            llm.api-key-env: ""
+            llm.auth: NONE
+            llm.max-output-tokens: 100
+            llm.request-timeout: 5s
+            llm.connect-timeout: 1s
+            llm.max-attempts: 3
+            llm.ticket-deadline: 15min
+            llm.retry.initial-backoff: 10ms
+            llm.retry.max-backoff: 50ms
+            llm.retry.max-advised-wait: 200ms
+            llm.repair-invalid-answers: true
+            llm.circuit-breaker.failure-rate: 0.5
+            llm.circuit-breaker.open-for: 100ms
+            llm.circuit-breaker.max-open-for: 400ms
+            llm.adaptive-concurrency: false
+            llm.adaptive-concurrency.min: 1
+            llm.incident-cache.window: 1min
+            llm.incident-cache.max-entries: 100
+            """;
+
+    private static final String FALLBACK =
+            """
+            llm.fallback.base-url: http://fake/fallback
+            llm.fallback.model: fake
+            llm.fallback.auth: NONE
+            """;
 
     protected final String clientId = UUID.randomUUID().toString();
 
     /** The processing time a harness starts at (restores in open() read it). */
-    protected static long startClock = 0;
+    protected long startClock = 0;
 
     protected String currentClient = clientId;
     protected KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> harness;
+
+    /** The fakes of each harness this test opened, by the id it was opened with. */
+    private final Map<String, FakeLlmClient.Endpoints> fakes = new HashMap<>();
+
+    /** The gateway settings {@link #open} uses; tests may replace them before opening. */
+    protected GatewaySettings gatewaySettings = gateway(false, false);
 
     @AfterEach
     void closeHarness() throws Exception {
@@ -50,26 +101,34 @@ abstract class SessionOperatorTestBase {
         }
     }
 
-    /** finish() waits for calls in flight (end of input), so answer them before closing. */
-    protected static void closeAfterAnsweringAll(
+    /**
+     * finish() waits for calls in flight (end of input), so every call still open, and every call
+     * made while closing, is answered.
+     */
+    protected void closeAfterAnsweringAll(
             KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> h, String id)
             throws Exception {
-        FakeLlmClient llm = FakeLlmClient.get(id);
-        FakeLlmClient fallback = FakeLlmClient.get(id + "/fallback");
-        Thread answerer =
-                new Thread(
-                        () -> {
-                            long deadline = System.currentTimeMillis() + 10_000;
-                            while (System.currentTimeMillis() < deadline) {
-                                llm.calls.forEach(c -> c.answer(answer("other", "closing")));
-                                fallback.calls.forEach(c -> c.answer(answer("other", "closing")));
-                                sleep(5);
-                            }
-                        });
-        answerer.setDaemon(true);
-        answerer.start();
+        FakeLlmClient.Endpoints endpoints = fakes.get(id);
+        endpoints.primary().answerEveryCall(answer("other", "closing"));
+        endpoints.fallback().answerEveryCall(answer("other", "closing"));
         h.close();
-        answerer.interrupt();
+    }
+
+    /** The fake primary endpoint of the harness opened with {@code id}. */
+    protected FakeLlmClient fake(String id) {
+        return fakes.get(id).primary();
+    }
+
+    /** The fake fallback endpoint of the harness opened with {@code id}. */
+    protected FakeLlmClient fallback(String id) {
+        return fakes.get(id).fallback();
+    }
+
+    /** New fakes for a harness opened with {@code id}: the factory hands the operator them. */
+    protected FakeLlmClient.Endpoints newFakes(String id) {
+        FakeLlmClient.Endpoints endpoints = new FakeLlmClient.Endpoints();
+        fakes.put(id, endpoints);
+        return endpoints;
     }
 
     // ------------------------------------------------------------------ fixtures
@@ -80,29 +139,11 @@ abstract class SessionOperatorTestBase {
     }
 
     protected static SessionSettings settings(int maxInFlight, int maxBacklog) {
-        return new SessionSettings(maxInFlight, maxBacklog, 4, 4000, 10, Duration.ofHours(1));
-    }
-
-    /** An endpoint as the fake client sees it (only the name matters to it). */
-    protected static LlmSettings endpoint(String name, int rpm) {
-        return new LlmSettings(
-                name,
-                "http://fake/" + name,
-                "fake",
-                "",
-                "",
-                EndpointOptions.Auth.NONE,
-                "",
-                EndpointOptions.StructuredOutput.JSON_SCHEMA,
-                "max_tokens",
-                rpm,
-                0,
-                0.0,
-                100,
-                Duration.ofSeconds(5),
-                Duration.ofSeconds(1),
-                0.0,
-                0.0);
+        return TestSettings.yaml(
+                        SESSION,
+                        "session.max-in-flight: " + maxInFlight,
+                        "session.max-backlog: " + maxBacklog)
+                .session();
     }
 
     /** Three attempts, fast backoff, a circuit that opens after 4 of 8 calls failed. */
@@ -113,35 +154,19 @@ abstract class SessionOperatorTestBase {
     /** The same with a circuit that opens after half of the last {@code breakerWindow} failed. */
     protected static GatewaySettings gateway(
             boolean withFallback, boolean incidentCache, int breakerWindow) {
-        List<LlmSettings> endpoints =
-                withFallback
-                        ? List.of(endpoint("primary", 0), endpoint("fallback", 0))
-                        : List.of(endpoint("primary", 0));
-        return new GatewaySettings(
-                endpoints,
-                3,
-                Duration.ofMinutes(15),
-                Duration.ofMillis(10),
-                Duration.ofMillis(50),
-                Duration.ofMillis(200),
-                true,
-                0.5,
-                breakerWindow,
-                Duration.ofMillis(100),
-                Duration.ofMillis(400),
-                false,
-                1,
-                incidentCache,
-                Duration.ofMinutes(1),
-                100);
+        return gatewayYaml(
+                        withFallback ? FALLBACK : "",
+                        "llm.incident-cache.enabled: " + incidentCache,
+                        "llm.circuit-breaker.window: " + breakerWindow)
+                .gateway();
     }
 
-    /** The gateway settings {@link #open} uses; tests may replace them before opening. */
-    protected static GatewaySettings gatewaySettings = gateway(false, false);
-
-    @org.junit.jupiter.api.BeforeEach
-    void defaultGateway() {
-        gatewaySettings = gateway(false, false);
+    /** The test gateway's settings with {@code overrides} on top, for a test's own variant. */
+    protected static TestSettings gatewayYaml(String... overrides) {
+        String[] layers = new String[overrides.length + 1];
+        layers[0] = GATEWAY;
+        System.arraycopy(overrides, 0, layers, 1, overrides.length);
+        return TestSettings.yaml(layers);
     }
 
     protected KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
@@ -149,12 +174,12 @@ abstract class SessionOperatorTestBase {
         return open(settings, state, clientId);
     }
 
-    protected static KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
+    protected KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> open(
             SessionSettings settings, OperatorSubtaskState state, String id) throws Exception {
         var h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new SessionTriageOperatorFactory(
-                                settings, gatewaySettings, PROMPTS, FakeLlmClient.factory(id)),
+                                settings, gatewaySettings, PROMPTS, newFakes(id)),
                         Ticket::sessionKey,
                         Types.STRING);
         h.setProcessingTime(startClock);
@@ -220,14 +245,6 @@ abstract class SessionOperatorTestBase {
         Optional<Mail> mail;
         while ((mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY)).isPresent()) {
             mail.get().run();
-        }
-    }
-
-    protected static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -27,7 +27,7 @@ class SessionStateTest extends SessionOperatorTestBase {
     @Test
     void expiredSessionsLeaveTheStateAndStartFresh() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.setProcessingTime(0);
         for (int s = 0; s < 30; s++) {
             harness.processElement(record(ticket("S-" + s, "T-1", "hello")));
@@ -61,7 +61,7 @@ class SessionStateTest extends SessionOperatorTestBase {
     @Test
     void stateLevelsOffWhenSessionsComeAndGo() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         int[] entriesAt = new int[301];
         // One new session a minute, three tickets each, idle timeout one hour.
         for (int minute = 0; minute <= 300; minute++) {
@@ -86,7 +86,7 @@ class SessionStateTest extends SessionOperatorTestBase {
     void restoresTheSavepointFixtureOfVersion01() throws Exception {
         assertThat(FIXTURE).exists();
         harness = open(settings(8), OperatorSnapshotUtil.readStateHandle(FIXTURE.toString()));
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         // In flight at the snapshot: S-1's second ticket and S-2's first; sent again on restore,
         // one probe first (nothing is known about the provider), then the other.
         assertThat(llm.calls).hasSize(1);
@@ -131,7 +131,7 @@ class SessionStateTest extends SessionOperatorTestBase {
             startClock = 0;
         }
         currentClient = restoredId;
-        FakeLlmClient llm = FakeLlmClient.get(restoredId);
+        FakeLlmClient llm = fake(restoredId);
         assertThat(llm.calls).hasSize(1);
         assertThat(llm.calls.get(0).lastUserMessage()).contains("T-1");
         llm.calls.get(0).answer(answer("other", "one"));
@@ -147,7 +147,7 @@ class SessionStateTest extends SessionOperatorTestBase {
     @Test
     void aQueueThatTakesLongerThanTheIdleTimeoutLosesNothing() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         for (int i = 1; i <= 5; i++) {
             harness.processElement(record(ticket("S-1", "T-" + i, "ticket " + i)));
         }
@@ -181,7 +181,7 @@ class SessionStateTest extends SessionOperatorTestBase {
 
     void writeSavepointFixture() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "S1-T1", "S-1 first")));
         llm.calls.get(0).answer(answer("billing", "S-1 first answer"));
         runMailsUntil(() -> harness.extractOutputValues().size() == 1);
@@ -206,7 +206,7 @@ class SessionStateTest extends SessionOperatorTestBase {
     @Test
     void theConversationNeverExpiresUnderATicketInFlightDuringALongOutage() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "first")));
         llm.calls.get(0).answer(answer("billing", "first answer"));
         runMailsUntil(() -> harness.extractOutputValues().size() == 1);
@@ -228,7 +228,7 @@ class SessionStateTest extends SessionOperatorTestBase {
     @Test
     void aRestoreAfterANightOfDowntimeKeepsTheTurnsOfASessionWithWorkInFlight() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "first")));
         llm.calls.get(0).answer(answer("billing", "first answer"));
         runMailsUntil(() -> harness.extractOutputValues().size() == 1);
@@ -250,7 +250,7 @@ class SessionStateTest extends SessionOperatorTestBase {
         currentClient = restoredId;
         // Timers that fell due during the downtime fire as soon as time moves.
         harness.setProcessingTime(harness.getProcessingTime() + 1);
-        FakeLlmClient restored = FakeLlmClient.get(restoredId);
+        FakeLlmClient restored = fake(restoredId);
         runMailsUntil(() -> callFor(restored, "second") != null);
         FakeLlmClient.Call second = callFor(restored, "second");
         assertThat(second.allText())

@@ -21,7 +21,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
         harness.processElement(record(ticket("S-1", "T-1", "I was charged twice.")));
         harness.processElement(record(ticket("S-1", "T-2", "Any update?")));
 
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         assertThat(llm.calls).hasSize(1);
         assertThat(llm.calls.get(0).lastUserMessage()).contains("T-1");
 
@@ -50,7 +50,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
         harness.processElement(record(ticket("S-1", "T-2", "second of S-1")));
         harness.processElement(record(ticket("S-2", "T-3", "first of S-2")));
 
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         assertThat(llm.calls).hasSize(2);
         // S-2 answers first although S-1 is still busy.
         llm.calls.get(1).answer(answer("other", "S-2 answered"));
@@ -62,7 +62,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
     @Test
     void callsInFlightNeverExceedTheLimitAndTheInputIsBackpressured() throws Exception {
         harness = open(settings(2, 0), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "one")));
         harness.processElement(record(ticket("S-2", "T-2", "two")));
         assertThat(llm.calls).hasSize(2);
@@ -85,7 +85,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
         harness = open(settings(8), null);
         harness.processElement(
                 record(ticket("S-1", "T-1", "Please call me back at +44 20 7946 0958.")));
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         llm.calls
                 .get(0)
                 .answer(
@@ -107,7 +107,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
         harness = open(settings(8), null);
         harness.setProcessingTime(0);
         harness.processElement(record(ticket("S-1", "T-1", "first")));
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         llm.calls.get(0).answer(answer("other", "first answer"));
         runMailsUntil(() -> harness.extractOutputValues().size() == 1);
         assertThat(harness.numKeyedStateEntries()).isGreaterThan(0);
@@ -127,7 +127,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
         harness = open(settings(8), null);
         harness.processElement(record(ticket("S-1", "T-1", "first")));
         harness.processElement(record(ticket("S-1", "T-2", "second")));
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         llm.calls.get(0).answerRaw("{\"category\":\"astrology\"}");
         runMailsUntil(() -> llm.calls.size() == 2);
 
@@ -157,7 +157,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
     void aTruncatedAnswerIsRepairedIntoAResult() throws Exception {
         harness = open(settings(8), null);
         harness.processElement(record(ticket("S-1", "T-1", "first")));
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         llm.calls
                 .get(0)
                 .reply(
@@ -177,7 +177,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
         harness = open(settings(8), null);
         harness.processElement(record(ticket("S-1", "T-1", "first")));
         harness.processElement(record(ticket("S-1", "T-2", "second")));
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         llm.calls.get(0).fail(503, true);
         runMailsUntil(() -> llm.calls.size() == 2);
         assertThat(llm.calls.get(1).lastUserMessage()).contains("T-1");
@@ -192,7 +192,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
     void aRequestTheProviderRejectsGoesToTheDeadLetterQueue() throws Exception {
         harness = open(settings(8), null);
         harness.processElement(record(ticket("S-1", "T-1", "first")));
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         llm.calls.get(0).fail(400, false);
         runMailsUntil(() -> deadLetters().size() == 1);
         assertThat(deadLetters().get(0).reason()).isEqualTo("llm_rejected");
@@ -204,7 +204,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
     void aRejectedKeyWithoutAFallbackMakesTicketsWaitInsteadOfEmptyingTheInputIntoTheDlq()
             throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         for (int s = 1; s <= 5; s++) {
             harness.processElement(record(ticket("S-" + s, "T-" + s, "ticket " + s)));
         }
@@ -233,7 +233,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
     @Test
     void aTicketIdReusedWithOtherContentGetsADeadLetterInsteadOfVanishing() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "my card was charged twice")));
         harness.processElement(record(ticket("S-1", "T-1", "and now I cannot log in")));
         assertThat(deadLetters()).hasSize(1);
@@ -247,7 +247,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
     @Test
     void aDeadLetteredTicketSentAgainIsTriagedNotDroppedAsADuplicate() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "first")));
         llm.calls.get(0).fail(400, false);
         runMailsUntil(() -> deadLetters().size() == 1);
@@ -263,7 +263,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
     void restoreResendsInFlightTicketsOnceAndKeepsWaitingOnesInOrder() throws Exception {
         harness = open(settings(8), null);
         harness.processElement(record(ticket("S-1", "T-1", "first")));
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         llm.calls.get(0).answer(answer("other", "answer one"));
         runMailsUntil(() -> harness.extractOutputValues().size() == 1);
         harness.processElement(record(ticket("S-1", "T-2", "second")));
@@ -277,7 +277,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
         String restoredId = UUID.randomUUID().toString();
         harness = open(settings(8), snapshot, restoredId);
         currentClient = restoredId;
-        FakeLlmClient restored = FakeLlmClient.get(restoredId);
+        FakeLlmClient restored = fake(restoredId);
         // Nothing is known about the provider after a restore: one probe first, then the rest.
         assertThat(restored.calls).hasSize(1);
         restored.calls.get(0).fail(503, true);
@@ -322,7 +322,7 @@ class SessionTriageOperatorTest extends SessionOperatorTestBase {
         harness = open(settings(8), null);
         harness.processElement(record(ticket("S-1", "T-1", "first")));
         harness.processElement(record(ticket("S-1", "T-1", "first"))); // re-sent while in flight
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         llm.calls.get(0).answer(answer("other", "answered once"));
         runMailsUntil(() -> harness.extractOutputValues().size() == 1);
         harness.processElement(record(ticket("S-1", "T-1", "first"))); // re-sent after the answer

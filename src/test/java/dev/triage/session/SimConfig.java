@@ -1,16 +1,11 @@
 package dev.triage.session;
 
-import dev.triage.config.EndpointOptions;
 import dev.triage.config.GatewaySettings;
-import dev.triage.config.LlmSettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
+import dev.triage.testing.TestSettings;
 
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 
 /** The operator's settings for one schedule, drawn from its seed, and the world's constants. */
 record SimConfig(
@@ -31,10 +26,32 @@ record SimConfig(
     static final boolean WALL_CLOCK_OPERATOR = false;
 
     static final PromptSettings PROMPTS =
-            new PromptSettings(
-                    "Triage.",
-                    new TreeMap<>(
-                            Map.of("billing", "money", "technical", "bugs", "other", "rest")));
+            TestSettings.yaml(
+                            """
+                            triage.system-prompt: Triage.
+                            triage.categories: {billing: money, technical: bugs, other: rest}
+                            """)
+                    .prompt();
+
+    /** The endpoint and the gateway settings no schedule draws. */
+    private static final String FIXED =
+            """
+            llm.base-url: http://sim/primary
+            llm.model: sim
+            llm.api-key-env: ""
+            llm.auth: NONE
+            llm.max-output-tokens: 100
+            llm.request-timeout: 5s
+            llm.connect-timeout: 1s
+            llm.ticket-deadline: 2min
+            llm.circuit-breaker.failure-rate: 0.5
+            llm.adaptive-concurrency: false
+            llm.adaptive-concurrency.min: 1
+            llm.incident-cache.enabled: false
+            llm.incident-cache.window: 1min
+            llm.incident-cache.max-entries: 100
+            session.idle-timeout: 30min
+            """;
 
     /** The largest parallelism a restore may pick. */
     int maxParallelismUsed() {
@@ -42,59 +59,45 @@ record SimConfig(
     }
 
     static SimConfig draw(SplittableRandom rnd) {
-        long idle = Duration.ofMinutes(30).toMillis();
-        var session =
-                new SessionSettings(
-                        1 + rnd.nextInt(4), // max in flight
-                        rnd.nextInt(4), // max backlog
-                        1 + rnd.nextInt(4), // history turns
-                        new int[] {300, 700, 4000}[rnd.nextInt(3)], // history chars
-                        4 + rnd.nextInt(7), // dedupe window
-                        Duration.ofMillis(idle),
-                        rnd.nextBoolean() ? 2 + rnd.nextInt(5) : 1_000); // max queued per session
+        // Drawn in this order, whatever the order of the settings, so that a seed keeps its
+        // schedule.
+        int maxInFlight = 1 + rnd.nextInt(4);
+        int maxBacklog = rnd.nextInt(4);
+        int historyTurns = 1 + rnd.nextInt(4);
+        int historyChars = new int[] {300, 700, 4000}[rnd.nextInt(3)];
+        int dedupeWindow = 4 + rnd.nextInt(7);
+        int maxQueuedPerSession = rnd.nextBoolean() ? 2 + rnd.nextInt(5) : 1_000;
+        int maxAttempts = 2 + rnd.nextInt(3);
+        boolean repairInvalidAnswers = rnd.nextBoolean();
+        int breakerWindow = 4 + rnd.nextInt(5);
         long unit = WALL_CLOCK_OPERATOR ? 1 : 250; // ms of backoff per unit
-        var gateway =
-                new GatewaySettings(
-                        List.of(endpoint(5_000)),
-                        2 + rnd.nextInt(3), // max attempts
-                        Duration.ofMinutes(2), // ticket deadline
-                        Duration.ofMillis(unit), // initial backoff
-                        Duration.ofMillis(4 * unit), // max backoff
-                        Duration.ofMillis(WALL_CLOCK_OPERATOR ? 5 : 30_000), // max advised wait
-                        rnd.nextBoolean(), // repair invalid answers
-                        0.5,
-                        4 + rnd.nextInt(5), // breaker window
-                        Duration.ofMillis(2 * unit), // open for
-                        Duration.ofMillis(8 * unit), // max open for
-                        false,
-                        1,
-                        false,
-                        Duration.ofMinutes(1),
-                        100);
+        TestSettings settings =
+                TestSettings.yaml(
+                        FIXED,
+                        "session.max-in-flight: " + maxInFlight,
+                        "session.max-backlog: " + maxBacklog,
+                        "session.history-turns: " + historyTurns,
+                        "session.history-chars: " + historyChars,
+                        "session.dedupe-window: " + dedupeWindow,
+                        "session.max-queued-per-session: " + maxQueuedPerSession,
+                        "llm.max-attempts: " + maxAttempts,
+                        "llm.repair-invalid-answers: " + repairInvalidAnswers,
+                        "llm.circuit-breaker.window: " + breakerWindow,
+                        "llm.retry.initial-backoff: " + unit + "ms",
+                        "llm.retry.max-backoff: " + 4 * unit + "ms",
+                        "llm.retry.max-advised-wait: " + (WALL_CLOCK_OPERATOR ? 5 : 30_000) + "ms",
+                        "llm.circuit-breaker.open-for: " + 2 * unit + "ms",
+                        "llm.circuit-breaker.max-open-for: " + 8 * unit + "ms");
         // The cluster's checkpoint timeout (flink-conf: 5 min) and the job's default transaction
         // timeout (kafka.transaction-timeout: 15 min), which bounds how long the input may stall.
-        return new SimConfig(16, 1 + rnd.nextInt(3), session, gateway, 300_000, 900_000, 5_000);
-    }
-
-    private static LlmSettings endpoint(long requestTimeoutMillis) {
-        return new LlmSettings(
-                "primary",
-                "http://sim/primary",
-                "sim",
-                "",
-                "",
-                EndpointOptions.Auth.NONE,
-                "",
-                EndpointOptions.StructuredOutput.JSON_SCHEMA,
-                "max_tokens",
-                0,
-                0,
-                0.0,
-                100,
-                Duration.ofMillis(requestTimeoutMillis),
-                Duration.ofSeconds(1),
-                0.0,
-                0.0);
+        return new SimConfig(
+                16,
+                1 + rnd.nextInt(3),
+                settings.session(),
+                settings.gateway(),
+                300_000,
+                900_000,
+                settings.primary().requestTimeout().toMillis());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.triage.session;
 
+import dev.triage.config.LlmSettings;
 import dev.triage.llm.ChatMessage;
 import dev.triage.llm.LlmClient;
 import dev.triage.llm.LlmClientFactory;
@@ -8,17 +9,13 @@ import dev.triage.llm.LlmReply;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The simulated provider's client for one subtask incarnation: it only records each call; the
  * simulation completes the calls, in any order, on the test thread.
  */
 final class SimLlmClient implements LlmClient {
-
-    private static final Map<String, SimLlmClient> REGISTRY = new ConcurrentHashMap<>();
 
     /** One call the operator made. */
     static final class Call {
@@ -57,14 +54,30 @@ final class SimLlmClient implements LlmClient {
         this.listener = listener;
     }
 
-    /** A factory for one subtask incarnation; {@link #release} forgets it. */
-    static LlmClientFactory factory(String key, int subtask, Listener listener) {
-        REGISTRY.put(key, new SimLlmClient(subtask, listener));
-        return endpoint -> REGISTRY.get(key);
+    /** A factory for one subtask incarnation, handing its operator one new client. */
+    static LlmClientFactory factory(int subtask, Listener listener) {
+        return new Factory(new SimLlmClient(subtask, listener));
     }
 
-    static void release(String key) {
-        REGISTRY.remove(key);
+    /**
+     * Holds its client in a transient field: a harness creates its operator from the factory object
+     * it is given, in this JVM, so the world and the operator share the client; a serialized copy
+     * would have none.
+     */
+    private static final class Factory implements LlmClientFactory {
+        private final transient SimLlmClient client;
+
+        Factory(SimLlmClient client) {
+            this.client = client;
+        }
+
+        @Override
+        public LlmClient create(LlmSettings endpoint) {
+            if (client == null) {
+                throw new IllegalStateException("a deserialized copy holds no client");
+            }
+            return client;
+        }
     }
 
     @Override

@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -91,22 +90,16 @@ final class SimWorld {
 
     private static final class Sub {
         final int index;
-        final String clientKey;
         final KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> harness;
 
-        Sub(
-                int index,
-                String clientKey,
-                KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> h) {
+        Sub(int index, KeyedOneInputStreamOperatorTestHarness<String, Ticket, TriageResult> h) {
             this.index = index;
-            this.clientKey = clientKey;
             this.harness = h;
         }
     }
 
     private final SimSchedule schedule;
     private final SimConfig config;
-    private final String worldId = UUID.randomUUID().toString();
     private final List<Ticket> inputs = new ArrayList<>();
     private final Map<Integer, String> sessionOfToken = new HashMap<>();
     private final Map<Integer, Long> createdAtOfToken = new HashMap<>();
@@ -119,7 +112,6 @@ final class SimWorld {
     private int parallelism;
     private Checkpoint last;
     private long checkpointIds;
-    private int incarnations;
     private int serials;
     private int callsAtLastCheckpoint;
     private long now = 1_000_000_000L;
@@ -356,13 +348,12 @@ final class SimWorld {
         }
         List<Sub> started = new ArrayList<>();
         for (int i = 0; i < p; i++) {
-            String key = worldId + "/" + (++incarnations);
             var factory =
                     new SessionTriageOperatorFactory(
                             config.session(),
                             config.gateway(),
                             SimConfig.PROMPTS,
-                            SimLlmClient.factory(key, i, this::onCall));
+                            SimLlmClient.factory(i, this::onCall));
             var h =
                     new KeyedOneInputStreamOperatorTestHarness<>(
                             factory,
@@ -373,7 +364,7 @@ final class SimWorld {
                             i);
             h.setProcessingTime(now);
             h.setStateTtlProcessingTime(now);
-            Sub sub = new Sub(i, key, h);
+            Sub sub = new Sub(i, h);
             started.add(sub);
             subs = started; // calls made while opening are routed by the new layout
             try {
@@ -406,7 +397,6 @@ final class SimWorld {
             } catch (Throwable ignored) {
                 // best effort
             }
-            SimLlmClient.release(s.clientKey);
         }
         subs = new ArrayList<>();
     }

@@ -28,7 +28,7 @@ class TenantIsolationTest extends SessionOperatorTestBase {
     @Test
     void theSameSessionAndTicketIdsInTwoTenantsAreTwoConversations() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(of("acme", "S-1", "T-1", "acme's secret order 1234")));
         llm.calls.get(0).answer(answer("billing", "acme summary"));
         runMailsUntil(() -> harness.extractOutputValues().size() == 1);
@@ -65,7 +65,7 @@ class TenantIsolationTest extends SessionOperatorTestBase {
     void theIncidentCacheServesNoAnswerAcrossTenants() throws Exception {
         gatewaySettings = gateway(false, true);
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(of("acme", "S-1", "T-1", "Is the site down?")));
         llm.calls.get(0).answer(answer("technical", "acme's site is down."));
         runMailsUntil(() -> harness.extractOutputValues().size() == 1);
@@ -89,7 +89,7 @@ class TenantIsolationTest extends SessionOperatorTestBase {
     void theIncidentCacheNeverServesAReplyThatNamesAnotherCustomer() throws Exception {
         gatewaySettings = gateway(false, true);
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         CustomerContext ada =
                 new CustomerContext(
                         new CustomerProfile("C-ADA", "Ada Lovelace", "gold", "pro", "en"),

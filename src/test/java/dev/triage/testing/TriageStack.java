@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -27,6 +28,9 @@ public final class TriageStack implements AutoCloseable {
 
     public final EmbeddedKafka kafka;
     public final LocalModelServer model;
+
+    /** Every chat request the model received, in the order it received them. */
+    public final Queue<JsonNode> requests = new ConcurrentLinkedQueue<>();
 
     /** Every chat request the model received, by the ticket id it asked about. */
     public final Map<String, ConcurrentLinkedQueue<JsonNode>> requestsByTicket =
@@ -73,6 +77,7 @@ public final class TriageStack implements AutoCloseable {
         long now = System.nanoTime();
         firstRequestNanos.compareAndSet(0, now);
         lastRequestNanos.set(now);
+        requests.add(request);
         JsonNode messages = request.get("messages");
         // The ticket is the last message's data block (a repair request carries none).
         TicketBlock.Contents ticket =

@@ -12,6 +12,7 @@ import dev.triage.llm.TriageAnswerParser;
 import dev.triage.prompt.PromptBuilder;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
+import dev.triage.testing.TestSettings;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
@@ -31,21 +32,21 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /** The local model server over real HTTP, with the JDK's HTTP client as an independent peer. */
 class LocalModelServerTest {
 
     private static final PromptSettings PROMPTS =
-            new PromptSettings(
-                    "Triage.",
-                    new TreeMap<>(
-                            Map.of(
-                                    "billing", "Invoices, charges, refunds.",
-                                    "shipping", "Orders, delivery, tracking.",
-                                    "warranty", "Broken devices under guarantee, repairs.",
-                                    "other", "Anything else.")));
+            TestSettings.yaml(
+                            """
+                            triage.system-prompt: Triage.
+                            triage.categories:
+                              billing: Invoices, charges, refunds.
+                              shipping: Orders, delivery, tracking.
+                              warranty: Broken devices under guarantee, repairs.
+                              other: Anything else.
+                            """)
+                    .prompt();
 
     private final HttpClient http = HttpClient.newHttpClient();
     private final PromptBuilder prompts = new PromptBuilder(PROMPTS);
