@@ -1,5 +1,11 @@
-# Shared by bin/triage and the CLI wrappers in bin/. Sourced, not executed.
+# Shared by bin/triage and the CLI wrappers in bin/ (sourced, not executed): paths, messages, the
+# build, the launchers of every JVM bin/ starts (the tools, Kafka's and Flink's CLIs), the job
+# settings bash reads through the tools, and starting, stopping and waiting for processes.
 # Everything bin/triage starts writes under .local/ (data, logs, pids), ignored by git.
+# shellcheck shell=bash disable=SC2034 # the names set here are read by the files that source it
+
+# shellcheck source=bin/lib/ports.sh
+source "$ROOT/bin/lib/ports.sh"
 
 LOCAL_DIR="$ROOT/.local"
 RUN_DIR="$LOCAL_DIR/run"
@@ -12,16 +18,15 @@ FLINK_PLUGINS="$STACK_DIR/flink/plugins" # metrics reporter plugin
 JOB_JAR="$ROOT/target/triage-job.jar"
 FLINK_CONF_SRC="$ROOT/flink-conf"     # the cluster settings, as committed
 FLINK_CONF="$LOCAL_DIR/conf"           # the same plus this checkout's absolute data paths
-KAFKA_BOOTSTRAP="localhost:9092"
-LLM_PORT=8000
-FLINK_UI="http://localhost:8081"
-JOB_NAME="support-triage"
+FLINK_UI="http://localhost:$FLINK_REST_PORT"
+LLM_URL="http://localhost:$LLM_PORT"
 # Job settings files, layered left to right (later files override earlier ones), e.g.
 # TRIAGE_SETTINGS="jobs/local.yaml jobs/backends/vllm.yaml" bin/triage up
 read -r -a JOB_SETTINGS <<< "${TRIAGE_SETTINGS:-jobs/local.yaml}"
 for i in "${!JOB_SETTINGS[@]}"; do
-  [[ "${JOB_SETTINGS[$i]}" == /* ]] || JOB_SETTINGS[$i]="$ROOT/${JOB_SETTINGS[$i]}"
+  [[ "${JOB_SETTINGS[$i]}" == /* ]] || JOB_SETTINGS[i]="$ROOT/${JOB_SETTINGS[$i]}"
 done
+JOB_SETTINGS_FILES=("${JOB_SETTINGS[@]}")
 # The secret the job signs its results with, so that only they are read back as customer history
 # (customers.history-key-file); made once per stack, readable by this user only.
 HISTORY_KEY="$DATA_DIR/history.key"
@@ -44,10 +49,11 @@ require_prereqs() {
   [[ "${v%%.*}" -ge 17 ]] 2>/dev/null || die "Java 17+ is needed, found $v"
 }
 
-# Builds the job jar and the local classpaths when sources changed since the last build.
+# Builds the job jar and the local classpaths when sources changed since the last build
+# (always with BUILD_FORCE=1: bin/triage build --force).
 build_if_needed() {
   local stamp="$STACK_DIR/.built"
-  if [[ "${1:-}" != "--force" && -f "$stamp" && -f "$JOB_JAR" ]] \
+  if [[ "${BUILD_FORCE:-0}" != 1 && -f "$stamp" && -f "$JOB_JAR" ]] \
      && [[ -z "$(find "$ROOT/src/main" "$ROOT/pom.xml" "$ROOT/bin/lib/flink-cluster.pom.xml" -newer "$stamp" -print -quit)" ]]; then
     return 0
   fi
@@ -63,16 +69,32 @@ build_if_needed() {
   touch "$stamp"
 }
 
-tools_cp() { echo "$ROOT/target/classes:$LIB_DIR/*"; }
-
-run_tools() {
-  java -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" -cp "$(tools_cp)" \
-    dev.triage.tools.cli.TriageTools "$@"
+# ---------------------------------------------------------------- launchers
+# tools_java [HEAP]: sets TOOLS_JAVA to the command line of the tools JVM (dev.triage.tools.cli.
+# TriageTools: options, classpath, log config). The only place that spells it out: run_tools and
+# exec_tools use it, and start_service takes it for the tools that run as services.
+tools_java() {
+  TOOLS_JAVA=(java)
+  [[ -z "${1:-}" ]] || TOOLS_JAVA+=("-Xmx$1")
+  TOOLS_JAVA+=(-Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties"
+    -cp "$ROOT/target/classes:$LIB_DIR/*" dev.triage.tools.cli.TriageTools)
 }
 
+# run_tools SUBCOMMAND ARGS...: the tools in the foreground (TOOLS_HEAP=1g run_tools ... for a heap).
+run_tools() {
+  tools_java "${TOOLS_HEAP:-}"
+  "${TOOLS_JAVA[@]}" "$@"
+}
+
+# exec_tools SUBCOMMAND ARGS...: the tools in place of this process; `exec_tools ... &` starts them
+# in the background with $! their own PID (a function run with & would leave the JVM a grandchild).
 exec_tools() {
-  exec java -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" -cp "$(tools_cp)" \
-    dev.triage.tools.cli.TriageTools "$@"
+  tools_java "${TOOLS_HEAP:-}"
+  exec "${TOOLS_JAVA[@]}" "$@"
+}
+
+kafka_cli() {
+  java -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" -cp "$LIB_DIR/*" "$@"
 }
 
 flink_java_opts() {
@@ -94,6 +116,35 @@ prepare_flink_conf() {
   } >"$FLINK_CONF/config.yaml"
 }
 
+flink_cli() {
+  prepare_flink_conf
+  # shellcheck disable=SC2046 # the JVM options are split on purpose
+  FLINK_CONF_DIR="$FLINK_CONF" FLINK_PLUGINS_DIR="$FLINK_PLUGINS" \
+    java $(flink_java_opts) -Dlog4j.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
+    -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
+    -cp "$FLINK_LIB/*" org.apache.flink.client.cli.CliFrontend "$@"
+}
+
+# ---------------------------------------------------------------- job settings
+# load_settings: the job settings bash needs, read once per command through the job's own options
+# (TriageTools settings --get, defaults included) from the files the job is submitted with; one
+# JVM for all of them. Sets KAFKA_BOOTSTRAP (the plain listener: the local tools use it even when
+# the job is secure), KAFKA_PORT, JOB_NAME, the topics, KAFKA_GROUP_ID, KAFKA_TXN_PREFIX.
+load_settings() {
+  [[ -z "${KAFKA_BOOTSTRAP:-}" ]] || return 0
+  build_if_needed
+  local args=() f v=()
+  for f in "${JOB_SETTINGS_FILES[@]}"; do args+=(--job "$f"); done
+  mapfile -t v < <(run_tools settings "${args[@]}" --get kafka.bootstrap-servers --get job.name \
+    --get kafka.topics.tickets --get kafka.topics.results --get kafka.topics.dlq \
+    --get kafka.topics.customers --get kafka.group-id --get kafka.transactional-id-prefix)
+  [[ "${#v[@]}" -eq 8 ]] || die "could not read the job settings (${JOB_SETTINGS_FILES[*]})"
+  KAFKA_BOOTSTRAP="${v[0]}" JOB_NAME="${v[1]}" TICKETS_TOPIC="${v[2]}" RESULTS_TOPIC="${v[3]}"
+  DLQ_TOPIC="${v[4]}" CUSTOMERS_TOPIC="${v[5]}" KAFKA_GROUP_ID="${v[6]}" KAFKA_TXN_PREFIX="${v[7]}"
+  KAFKA_PORT="${KAFKA_BOOTSTRAP##*:}"
+}
+
+# ---------------------------------------------------------------- processes
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 is_running() {
@@ -144,7 +195,7 @@ stop_service() {
   if kill -0 "$pid" 2>/dev/null; then
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
     echo "stopped $name (pid $pid)"
   fi
   rm -f "$f"
@@ -153,268 +204,4 @@ stop_service() {
 require_free_port() {
   port_in_use "$1" && die "port $1 is taken (needed for $2); stop whatever uses it, or \`bin/triage down\`"
   return 0
-}
-
-start_kafka() {
-  if is_running kafka; then echo "kafka already running"; return 0; fi
-  require_free_port 9092 "Kafka"
-  require_free_port 9093 "the Kafka controller"
-  local dir="$DATA_DIR/kafka" props="$DATA_DIR/kafka/server.properties"
-  mkdir -p "$dir"
-  cat >"$props" <<PROPS
-process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=localhost:9093
-listeners=PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093
-advertised.listeners=PLAINTEXT://localhost:9092
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=$dir/logs
-num.partitions=4
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-# The sinks' transactions must outlive a night of bin/triage down: a restore later than the
-# timeout finds the last checkpoint's transaction aborted and its results lost. 7 days, as
-# kafka.transaction-timeout in jobs/local.yaml (and as transactional.id.expiration.ms).
-transaction.max.timeout.ms=604800000
-PROPS
-  # `bin/triage up --secure` adds a TLS + SASL/SCRAM listener here (a later key wins over an earlier one).
-  if [[ -n "${KAFKA_EXTRA_PROPERTIES:-}" ]]; then printf '%s\n' "$KAFKA_EXTRA_PROPERTIES" >>"$props"; fi
-  local kjava=(java -Xmx512m -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j.properties"
-               -Dlog.file="$LOG_DIR/kafka.log" -cp "$LIB_DIR/*")
-  if [[ ! -f "$dir/logs/meta.properties" ]]; then
-    local id
-    id=$("${kjava[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
-    "${kjava[@]}" kafka.tools.StorageTool format --standalone -t "$id" -c "$props" >>"$LOG_DIR/kafka.out" 2>&1 \
-      || die "formatting Kafka storage failed (see $LOG_DIR/kafka.out)"
-  fi
-  say "Starting Kafka broker on $KAFKA_BOOTSTRAP"
-  start_service kafka "${kjava[@]}" kafka.Kafka "$props"
-  WAIT_FOR_SERVICE=kafka wait_until 60 "Kafka on port 9092" port_in_use 9092
-}
-
-# start_llm_server LATENCY_MS [PROFILE]: LATENCY_MS 0 keeps the profile's latency.
-start_llm_server() {
-  local latency="${1:-0}" profile="${2:-}" args=()
-  if is_running llm-server; then echo "llm-server already running"; return 0; fi
-  require_free_port "$LLM_PORT" "the local model server"
-  [[ -n "$profile" ]] && args+=(--profile "$profile")
-  [[ "$latency" != 0 || -z "$profile" ]] && args+=(--latency-ms "$latency")
-  args+=(--triager "${TRIAGER:-embeddings}")
-  say "Starting the local model server on http://localhost:$LLM_PORT/v1 (${TRIAGER:-embeddings} model, ${profile:+profile $profile, }latency ${latency} ms)"
-  start_service llm-server java -Xmx256m -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
-    -cp "$(tools_cp)" dev.triage.tools.cli.TriageTools llm-server --port "$LLM_PORT" "${args[@]}"
-  WAIT_FOR_SERVICE=llm-server wait_until 30 "the model server" curl -fsS "http://localhost:$LLM_PORT/health"
-}
-
-# promtool and prometheus from Debian's prometheus package, installed when missing (as root).
-require_prometheus() {
-  command -v promtool >/dev/null && command -v prometheus >/dev/null && return 0
-  [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null \
-    || die "Prometheus is not installed: apt-get install prometheus (Debian's package)"
-  say "Installing Debian's prometheus package (promtool, prometheus)"
-  apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1 \
-    || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1; } \
-    || die "could not install the prometheus package"
-}
-
-start_prometheus() {
-  if is_running prometheus; then echo "prometheus already running"; return 0; fi
-  require_prometheus
-  require_free_port 9090 "Prometheus"
-  say "Starting Prometheus on http://localhost:9090 (scraping the cluster's metrics, alert rules loaded)"
-  mkdir -p "$DATA_DIR/prometheus"
-  start_service prometheus prometheus --config.file="$ROOT/flink-conf/prometheus/prometheus.yml" \
-    --storage.tsdb.path="$DATA_DIR/prometheus" --web.listen-address=localhost:9090
-  WAIT_FOR_SERVICE=prometheus wait_until 30 "Prometheus" curl -fsS http://localhost:9090/-/ready
-}
-
-# Prints the JVM and dynamic-config arguments Flink's own scripts would use (GET_JM/TM_RESOURCE_PARAMS).
-flink_resource_params() {
-  java -cp "$FLINK_LIB/*" -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
-    org.apache.flink.runtime.util.bash.BashJavaUtils "$1" --configDir "$FLINK_CONF" 2>/dev/null \
-    | sed -n 's/^BASH_JAVA_UTILS_EXEC_RESULT://p'
-}
-
-start_jobmanager() {
-  if is_running jobmanager; then echo "jobmanager already running"; return 0; fi
-  require_free_port 8081 "the Flink web UI"
-  require_free_port 6123 "the Flink JobManager"
-  prepare_flink_conf
-  local params jvm dyn
-  params="$(flink_resource_params GET_JM_RESOURCE_PARAMS)"
-  jvm="$(echo "$params" | sed -n 1p)"; dyn="$(echo "$params" | sed -n 2p)"
-  say "Starting Flink JobManager (web UI $FLINK_UI)"
-  # shellcheck disable=SC2046,SC2086
-  FLINK_PLUGINS_DIR="$FLINK_PLUGINS" start_service jobmanager java $jvm $(flink_java_opts) \
-    -Dlog.file="$LOG_DIR/jobmanager.log" -Dlog4j.configurationFile="$FLINK_CONF_SRC/log4j.properties" \
-    -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j.properties" -cp "$FLINK_LIB/*" \
-    org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
-    --configDir "$FLINK_CONF" --executionMode cluster $dyn
-  WAIT_FOR_SERVICE=jobmanager wait_until 90 "the JobManager's REST API" curl -fsS "$FLINK_UI/overview"
-}
-
-start_taskmanager() {
-  local n="$1" name="taskmanager-$1"
-  if is_running "$name"; then echo "$name already running"; return 0; fi
-  ensure_history_key
-  prepare_flink_conf
-  local params jvm dyn
-  params="$(flink_resource_params GET_TM_RESOURCE_PARAMS)"
-  jvm="$(echo "$params" | sed -n 1p)"; dyn="$(echo "$params" | sed -n 2p)"
-  say "Starting Flink TaskManager $n"
-  # shellcheck disable=SC2046,SC2086
-  FLINK_PLUGINS_DIR="$FLINK_PLUGINS" start_service "$name" java $jvm $(flink_java_opts) \
-    -Dlog.file="$LOG_DIR/$name.log" -Dlog4j.configurationFile="$FLINK_CONF_SRC/log4j.properties" \
-    -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j.properties" -cp "$FLINK_LIB/*" \
-    org.apache.flink.runtime.taskexecutor.TaskManagerRunner --configDir "$FLINK_CONF" \
-    -D "taskmanager.resource-id=tm-$n" $dyn
-}
-
-taskmanager_count() {
-  curl -fsS "$FLINK_UI/taskmanagers" | grep -o '"id":"' | wc -l
-}
-
-# Resource ids (tm-N) the JobManager lists; a killed TaskManager stays listed until its heartbeat
-# times out, so counting them right after a kill -9 counts the dead one.
-registered_taskmanager_ids() {
-  curl -fsS "$FLINK_UI/taskmanagers" 2>/dev/null | grep -oE '"id":"tm-[0-9]+"' | sed 's/"id":"//; s/"$//'
-}
-
-wait_for_taskmanagers() {
-  local want="$1"
-  wait_until 120 "$want TaskManagers to register" test_tm_count "$want"
-}
-test_tm_count() { [[ "$(taskmanager_count)" -ge "$1" ]]; }
-
-# wait_for_taskmanager N: until TaskManager N's own resource id (tm-N) has registered.
-wait_for_taskmanager() {
-  WAIT_FOR_SERVICE="taskmanager-$1" wait_until 120 "TaskManager tm-$1 to register" \
-    test_tm_registered "tm-$1"
-}
-test_tm_registered() { registered_taskmanager_ids | grep -qx "$1"; }
-
-kafka_cli() {
-  java -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" -cp "$LIB_DIR/*" "$@"
-}
-
-create_topics() {
-  say "Creating topics (tickets: 8 partitions, triage-results: 4, triage-dlq: 1, customers: 4, compacted)"
-  local spec name parts
-  for spec in tickets:8 triage-results:4 triage-dlq:1; do
-    name="${spec%%:*}"; parts="${spec##*:}"
-    wait_until 60 "topic $name" kafka_cli org.apache.kafka.tools.TopicCommand \
-      --bootstrap-server "$KAFKA_BOOTSTRAP" --create --if-not-exists --topic "$name" \
-      --partitions "$parts" --replication-factor 1
-  done
-  wait_until 60 "topic customers" kafka_cli org.apache.kafka.tools.TopicCommand \
-    --bootstrap-server "$KAFKA_BOOTSTRAP" --create --if-not-exists --topic customers \
-    --partitions 4 --replication-factor 1 --config cleanup.policy=compact
-}
-
-flink_cli() {
-  prepare_flink_conf
-  FLINK_CONF_DIR="$FLINK_CONF" FLINK_PLUGINS_DIR="$FLINK_PLUGINS" \
-    java $(flink_java_opts) -Dlog4j.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
-    -Dlog4j2.configurationFile="$FLINK_CONF_SRC/log4j-cli.properties" \
-    -cp "$FLINK_LIB/*" org.apache.flink.client.cli.CliFrontend "$@"
-}
-
-# Jobs of our name that are not finished (RUNNING, CREATED, RESTARTING, ...).
-count_running_jobs() {
-  curl -fsS "$FLINK_UI/jobs/overview" 2>/dev/null \
-    | grep -oE "\"name\":\"$JOB_NAME\",[^}]*\"state\":\"(RUNNING|CREATED|INITIALIZING|RESTARTING)\"" \
-    | wc -l
-}
-
-job_is_running() {
-  curl -fsS "$FLINK_UI/jobs/overview" | grep -qE "\"name\":\"$JOB_NAME\",[^}]*\"state\":\"RUNNING\""
-}
-
-# Submits the job unless it runs. It resumes from the latest retained checkpoint when there is one
-# (after `bin/triage down` or a cancel), so that stopping and starting the stack keeps every ticket
-# answered exactly once; FRESH=true starts from the committed Kafka offsets with empty state.
-submit_job() {
-  if [[ "$(count_running_jobs)" -gt 0 ]]; then
-    echo "job $JOB_NAME already running"
-    return 0
-  fi
-  local chk=""
-  [[ "${FRESH:-false}" == "true" ]] || chk="$(latest_checkpoint)"
-  if [[ -n "$chk" ]]; then
-    say "Submitting the job from its latest retained checkpoint: flink run -d -s $chk ..."
-    flink_cli run -d -s "$chk" "$JOB_JAR" "${JOB_SETTINGS[@]}" || die "flink run -s failed"
-  else
-    local secure=""
-    if declare -F secure_is_on >/dev/null && secure_is_on; then
-      secure=" jobs/local-secure.yaml (Kafka over TLS + SASL/SCRAM)"
-    fi
-    say "Submitting the job: flink run -d $JOB_JAR ${TRIAGE_SETTINGS:-jobs/local.yaml}$secure"
-    flink_cli run -d "$JOB_JAR" "${JOB_SETTINGS[@]}" || die "flink run failed"
-  fi
-  wait_until 60 "the job to run" job_is_running
-}
-
-tools_java_json_jobs() {
-  grep -oE '"jid":"[^"]+"|"name":"[^"]+"|"state":"[^"]+"' | sed 's/"//g' | paste -d' ' - - - \
-    | sed 's/^/  /'
-}
-
-# The id of the running job of our name (empty when none).
-running_job_id() {
-  curl -fsS "$FLINK_UI/jobs/overview" 2>/dev/null \
-    | grep -oE "\"jid\":\"[0-9a-f]+\",\"name\":\"$JOB_NAME\",[^}]*\"state\":\"(RUNNING|CREATED|INITIALIZING|RESTARTING)\"" \
-    | head -1 | sed -E 's/"jid":"([0-9a-f]+)".*/\1/'
-}
-
-running_taskmanagers() {
-  local f
-  for f in "$RUN_DIR"/taskmanager-*.pid; do
-    [[ -e "$f" ]] || continue
-    pid_alive "$(cat "$f")" && basename "$f" .pid
-  done
-  return 0 # a stale pid file last must not fail the caller (set -e: rescale exited silently)
-}
-
-# The lowest N with no TaskManager running as taskmanager-N and none registered as tm-N (a
-# killed one stays registered for a while; reusing its id would look registered at once).
-next_taskmanager_index() {
-  local n=1 registered
-  registered=" $(registered_taskmanager_ids | tr '\n' ' ') "
-  while is_running "taskmanager-$n" || [[ "$registered" == *" tm-$n "* ]]; do n=$((n + 1)); done
-  echo "$n"
-}
-
-# Starts TaskManagers (2 slots each) until the cluster has at least $1 slots.
-ensure_slots() {
-  local want="$1" have n
-  have=$(( $(running_taskmanagers | wc -l) * 2 ))
-  while [[ "$have" -lt "$want" ]]; do
-    n="$(next_taskmanager_index)"
-    start_taskmanager "$n"
-    wait_for_taskmanager "$n"
-    have=$((have + 2))
-  done
-}
-
-latest_checkpoint() {
-  # A retained checkpoint is complete once its _metadata exists.
-  local chk
-  chk="$(ls -dt "$DATA_DIR"/checkpoints/*/chk-*/_metadata 2>/dev/null | head -1 || true)"
-  [[ -n "$chk" ]] && dirname "$chk"
-  return 0
-}
-
-# Epoch millis of a field ($2: trigger_timestamp or latest_ack_timestamp) of the job's latest
-# completed checkpoint (0 when none).
-latest_checkpoint_time() {
-  local field="${2:-latest_ack_timestamp}" v
-  v="$(curl -fsS "$FLINK_UI/jobs/$1/checkpoints" 2>/dev/null \
-    | grep -oE "\"completed\":\\{[^}]*\"$field\":[0-9]+" | head -1 | grep -oE '[0-9]+$' || true)"
-  echo "${v:-0}"
 }

@@ -45,7 +45,9 @@ import java.util.concurrent.CountDownLatch;
             TriageTools.Scale.class,
             dev.triage.tools.eval.EvalCommand.class,
             dev.triage.tools.bench.BenchCommand.class,
-            JobStatus.class
+            JobStatus.class,
+            SettingsCommand.class,
+            ModelStats.class
         })
 public final class TriageTools {
 
@@ -299,8 +301,20 @@ public final class TriageTools {
         @Option(names = "--quiet", description = "Print only the count.")
         boolean quiet;
 
+        @Option(
+                names = "--id-prefix",
+                description = "Only records whose ticket_id or session_id starts with this.")
+        String idPrefix;
+
+        @Option(
+                names = "--count-by",
+                paramLabel = "FIELD",
+                description = "Print VALUE COUNT a line, by VALUE, instead of the records.")
+        String countBy;
+
         @Override
         public Integer call() {
+            var counts = new java.util.TreeMap<String, Long>();
             try (var reader = new TopicReader(bootstrap, topic)) {
                 var end = reader.endOffsets();
                 long deadline = System.currentTimeMillis() + timeoutSeconds * 1000L;
@@ -308,8 +322,13 @@ public final class TriageTools {
                 while (true) {
                     reader.poll(
                             value -> {
+                                if (idPrefix != null && !hasIdPrefix(value, idPrefix)) {
+                                    return;
+                                }
                                 seen[0]++;
-                                if (!quiet) {
+                                if (countBy != null) {
+                                    counts.merge(field(value, countBy), 1L, Long::sum);
+                                } else if (!quiet) {
                                     System.out.println(value);
                                 }
                             });
@@ -335,10 +354,29 @@ public final class TriageTools {
                         break;
                     }
                 }
-                if (quiet) {
+                if (countBy != null) {
+                    counts.forEach((value, n) -> System.out.println(value + " " + n));
+                } else if (quiet) {
                     System.out.println(seen[0]);
                 }
                 return 0;
+            }
+        }
+
+        /** Whether a record's ticket_id or session_id starts with {@code prefix}. */
+        static boolean hasIdPrefix(String record, String prefix) {
+            return field(record, "ticket_id").startsWith(prefix)
+                    || field(record, "session_id").startsWith(prefix);
+        }
+
+        /** A record's top-level text field; empty when it has none or is not JSON. */
+        static String field(String record, String name) {
+            try {
+                JsonNode node = Json.MAPPER.readTree(record);
+                JsonNode value = node == null ? null : node.get(name);
+                return value == null || value.isNull() ? "" : value.asText();
+            } catch (Exception e) {
+                return "";
             }
         }
     }
