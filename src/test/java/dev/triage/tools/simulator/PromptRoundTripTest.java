@@ -2,7 +2,6 @@ package dev.triage.tools.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.triage.config.PromptSettings;
 import dev.triage.io.Json;
 import dev.triage.llm.ChatMessage;
 import dev.triage.prompt.PromptBuilder;
@@ -10,14 +9,13 @@ import dev.triage.prompt.PromptFormat;
 import dev.triage.prompt.TicketBlock;
 import dev.triage.records.Ticket;
 import dev.triage.session.Turn;
+import dev.triage.testing.TestSettings;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The round trip of the prompt contract: a request the job's PromptBuilder writes, sent as JSON, is
@@ -33,10 +31,12 @@ class PromptRoundTripTest {
 
     private final PromptBuilder prompts =
             new PromptBuilder(
-                    new PromptSettings(
-                            "Triage.",
-                            new TreeMap<>(
-                                    Map.of("billing", "Money.", "shipping", "Orders, parcels."))));
+                    TestSettings.yaml(
+                                    """
+                                    triage.system-prompt: Triage.
+                                    triage.categories: {billing: Money., shipping: "Orders, parcels."}
+                                    """)
+                            .prompt());
 
     private static Ticket ticket(String id, String body) {
         return new Ticket(id, "S-1", null, "chat", HOSTILE, body, 0L, "tickets", 0, 1L);
