@@ -5,6 +5,7 @@ import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
 import dev.triage.io.Json;
 import dev.triage.llm.ChatMessage;
+import dev.triage.llm.Endpoint;
 import dev.triage.llm.IncidentCache;
 import dev.triage.llm.LlmClientFactory;
 import dev.triage.llm.LlmException;
@@ -361,12 +362,15 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         metrics.gauge("callsInFlight", () -> callsInFlight);
         metrics.gauge("concurrencyLimit", () -> gateway.concurrencyLimit());
         metrics.gauge("sessionsReadyToSend", () -> ready.size());
-        metrics.gauge("allowedRequestsPerMinute", () -> gateway.allowedRequestsPerMinute(0));
+        metrics.gauge(
+                "allowedRequestsPerMinute",
+                () -> gateway.allowedRequestsPerMinute(Endpoint.PRIMARY));
         // 0 closed, 1 half-open (probing), 2 open
-        metrics.gauge("circuitState", () -> gateway.circuit(0).ordinal());
-        metrics.gauge("circuitOpenings", () -> gateway.circuitOpenings(0));
+        metrics.gauge("circuitState", () -> gateway.circuit(Endpoint.PRIMARY).ordinal());
+        metrics.gauge("circuitOpenings", () -> gateway.circuitOpenings(Endpoint.PRIMARY));
         if (gateway.hasFallback()) {
-            metrics.gauge("fallbackCircuitState", () -> gateway.circuit(1).ordinal());
+            metrics.gauge(
+                    "fallbackCircuitState", () -> gateway.circuit(Endpoint.FALLBACK).ordinal());
         }
     }
 
@@ -848,9 +852,10 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             }
             long[] previous =
                     previousCall.put(
-                            session, new long[] {routed.endpoint(), routed.answersAtSend()});
+                            session,
+                            new long[] {routed.endpoint().ordinal(), routed.answersAtSend()});
             var route =
-                    (previous != null && previous[0] == routed.endpoint()
+                    (previous != null && previous[0] == routed.endpoint().ordinal()
                                     ? routed.since(previous[1])
                                     : routed)
                             .by(session.hashCode());
@@ -858,12 +863,12 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             inFlightState.update(sent);
             callsInFlight++;
             llmCalls.inc();
-            if (route.endpoint() > 0) {
+            if (route.endpoint() != Endpoint.PRIMARY) {
                 fallbackCalls.inc();
             }
             String ticketId = ticket.ticketId();
             int attempt = sent.attempts();
-            int endpoint = route.endpoint();
+            Endpoint endpoint = route.endpoint();
             long sentNanos = System.nanoTime();
             try {
                 gateway.client(endpoint)
@@ -934,7 +939,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
     private void onReply(
             String session, PendingTicket current, LlmGateway.Route call, LlmReply reply)
             throws Exception {
-        int endpoint = call.endpoint();
+        Endpoint endpoint = call.endpoint();
         gateway.onReply(call, now(), reply, callsInFlight + 1);
         estimatedCostMicros.inc(
                 Math.round(
@@ -1056,7 +1061,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             String session, PendingTicket current, LlmGateway.Route call, LlmException e)
             throws Exception {
         llmFailures.inc();
-        int endpoint = call.endpoint();
+        Endpoint endpoint = call.endpoint();
         LlmGateway.Verdict verdict = gateway.onFailure(call, now(), e);
         if (e.kind() == LlmException.Kind.INVALID_RESPONSE) {
             onUnusableAnswer(session, current, e.responseBody(), e.getMessage());
@@ -1072,7 +1077,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             llmRejected.inc();
         }
         if (verdict == LlmGateway.Verdict.REJECTED) {
-            if (endpoint == 0
+            if (endpoint == Endpoint.PRIMARY
                     && gateway.hasFallback()
                     && e.kind() == LlmException.Kind.HTTP_STATUS
                     && fallbackOnly.add(session)) {
