@@ -21,8 +21,8 @@ final class OutcomePolicy {
     /** What the operator does next with the session's current ticket. */
     sealed interface Decision permits Emit, Repair, Retry, Wait, Fallback, GiveUp {}
 
-    /** A usable answer: emit the result. */
-    record Emit(TriageAnswer answer) implements Decision {}
+    /** A usable answer in the reply: emit the result. */
+    record Emit(TriageAnswer answer, LlmReply reply) implements Decision {}
 
     /** An unusable answer, the first for this ticket: ask again, showing it and its problem. */
     record Repair(RepairNote note) implements Decision {}
@@ -86,7 +86,7 @@ final class OutcomePolicy {
             problem = "answer was cut off at the output token limit";
         } else {
             try {
-                return new Emit(answers.parse(reply.content()));
+                return new Emit(answers.parse(reply.content()), reply);
             } catch (InvalidAnswerException e) {
                 problem = e.getMessage();
             }
