@@ -1,8 +1,10 @@
 package dev.triage.session;
 
 import dev.triage.config.GatewaySettings;
+import dev.triage.config.PromptSettings;
 import dev.triage.llm.Endpoint;
 import dev.triage.llm.LlmException;
+import dev.triage.llm.LlmGateway;
 import dev.triage.llm.LlmGateway.Verdict;
 import dev.triage.llm.LlmReply;
 import dev.triage.llm.RetryAdvice;
@@ -10,6 +12,9 @@ import dev.triage.llm.TriageAnswer;
 import dev.triage.llm.TriageAnswerParser;
 import dev.triage.llm.TriageAnswerParser.InvalidAnswerException;
 import dev.triage.records.DeadLetter.Reason;
+import dev.triage.records.Ticket;
+
+import java.util.concurrent.CompletionException;
 
 /**
  * What to do with a ticket after its call came back: a pure function of the ticket, the reply or
@@ -64,10 +69,31 @@ final class OutcomePolicy {
             Endpoint endpoint,
             boolean hasFallback,
             boolean fallbackOnly,
-            int chancesNeeded) {}
+            int chancesNeeded) {
+        /** What {@code gateway} made of the failed call on {@code route}. */
+        static GatewayView of(
+                LlmGateway gateway, LlmGateway.Route route, Verdict verdict, boolean fallbackOnly) {
+            return new GatewayView(
+                    verdict,
+                    route.endpoint(),
+                    gateway.hasFallback(),
+                    fallbackOnly,
+                    verdict == Verdict.COUNTS ? gateway.chancesNeeded(route) : 0);
+        }
+    }
 
     private final GatewaySettings settings;
     private final TriageAnswerParser answers;
+
+    /** The policy for the job's answer schema (categories and lengths from the prompt). */
+    static OutcomePolicy of(GatewaySettings gateway, PromptSettings prompt) {
+        return new OutcomePolicy(
+                gateway,
+                new TriageAnswerParser(
+                        prompt.categories().keySet(),
+                        prompt.maxSummaryChars(),
+                        prompt.maxDraftReplyChars()));
+    }
 
     OutcomePolicy(GatewaySettings settings, TriageAnswerParser answers) {
         this.settings = settings;
@@ -135,6 +161,50 @@ final class OutcomePolicy {
             return new GiveUp(Reason.LLM_UNAVAILABLE, detail(next, e), null, true);
         }
         return new Retry(next.retryingAt(now + delay), delay);
+    }
+
+    /** A ticket whose id the session used for other content: one id would get two outcomes. */
+    static GiveUp duplicateId(Ticket ticket) {
+        return new GiveUp(
+                Reason.DUPLICATE_TICKET_ID,
+                "ticket id "
+                        + ticket.ticketId()
+                        + " was already used in this session for a ticket with other content;"
+                        + " give each ticket its own id",
+                null,
+                false);
+    }
+
+    /** A ticket behind {@code waiting} others of its session, at the session's bound. */
+    static GiveUp backlogFull(String session, long waiting) {
+        return new GiveUp(
+                Reason.SESSION_BACKLOG_FULL,
+                "session "
+                        + session
+                        + " already has "
+                        + waiting
+                        + " tickets waiting (session.max-queued-per-session)",
+                null,
+                false);
+    }
+
+    /**
+     * What a call's future failed with, as an LlmException (anything else is a transport error).
+     */
+    static LlmException unwrap(Throwable error) {
+        Throwable t = error;
+        while (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof LlmException e) {
+            return e;
+        }
+        return new LlmException(
+                LlmException.Kind.TRANSPORT,
+                0,
+                true,
+                t.getClass().getSimpleName() + ": " + t.getMessage(),
+                null);
     }
 
     /** The failure counter of a failed call. */

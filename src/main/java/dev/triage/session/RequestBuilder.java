@@ -1,5 +1,7 @@
 package dev.triage.session;
 
+import dev.triage.config.GatewaySettings;
+import dev.triage.config.PromptSettings;
 import dev.triage.llm.ChatMessage;
 import dev.triage.llm.IncidentCache;
 import dev.triage.llm.TokenEstimate;
@@ -25,6 +27,18 @@ final class RequestBuilder {
     private final IncidentCache incidents;
     private final int maxOutputTokens;
     private final int historyChars;
+
+    /** The builder for the job's prompt, with the incident cache when it is on. */
+    static RequestBuilder of(PromptSettings prompt, GatewaySettings gateway, int historyChars) {
+        IncidentCache incidents =
+                gateway.incidentCache()
+                        ? new IncidentCache(
+                                gateway.incidentCacheWindow().toMillis(),
+                                gateway.incidentCacheMaxEntries())
+                        : null;
+        return new RequestBuilder(
+                new PromptBuilder(prompt), incidents, gateway.maxOutputTokens(), historyChars);
+    }
 
     /**
      * @param incidents null when the incident cache is off

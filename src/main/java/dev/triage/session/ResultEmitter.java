@@ -1,5 +1,6 @@
 package dev.triage.session;
 
+import dev.triage.io.Json;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DraftReplyFlags;
@@ -16,6 +17,9 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * flink-conf/log4j.properties).
  */
 final class ResultEmitter {
+
+    private static final org.slf4j.Logger LOG =
+            org.slf4j.LoggerFactory.getLogger(SessionTriageOperator.class);
 
     private static final org.slf4j.Logger TRACE =
             org.slf4j.LoggerFactory.getLogger("dev.triage.trace");
@@ -85,7 +89,21 @@ final class ResultEmitter {
         return result;
     }
 
-    void deadLetter(DeadLetter letter) {
+    /** Dead-letters the ticket as the policy decided, with a warning when it is loud. */
+    void giveUp(Ticket ticket, OutcomePolicy.GiveUp giveUp, long now) {
+        if (giveUp.loud()) {
+            LOG.warn(
+                    "Ticket {} of session {} goes to the DLQ: {}",
+                    Json.forLog(ticket.ticketId()),
+                    Json.forLog(ticket.sessionKey()),
+                    Json.forLog(giveUp.detail()));
+        }
+        deadLetter(
+                DeadLetter.ofTicket(
+                        giveUp.reason(), giveUp.detail(), ticket, giveUp.rawAnswer(), now));
+    }
+
+    private void deadLetter(DeadLetter letter) {
         output.collect(DeadLetter.OUTPUT_TAG, new StreamRecord<>(letter, letter.failedAt()));
         metrics.deadLettered(letter);
         if (TRACE.isInfoEnabled()) {

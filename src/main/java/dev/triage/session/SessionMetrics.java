@@ -3,6 +3,7 @@ package dev.triage.session;
 import static dev.triage.metrics.MetricNames.*;
 
 import dev.triage.llm.Endpoint;
+import dev.triage.llm.LlmGateway;
 import dev.triage.metrics.LabelledCounters;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.TriageResult;
@@ -13,7 +14,6 @@ import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
-import java.util.function.DoubleSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
@@ -79,26 +79,20 @@ final class SessionMetrics {
         sessionsExpired = group.counter(SESSIONS_EXPIRED);
     }
 
-    /** The gauges: read on the reporter's thread, so each reads one field of the task thread's. */
-    void gauges(
-            LongSupplier pending,
-            IntSupplier inFlight,
-            IntSupplier limit,
-            IntSupplier ready,
-            DoubleSupplier allowedRequestsPerMinute,
-            IntSupplier circuitState,
-            LongSupplier circuitOpenings,
-            IntSupplier fallbackCircuitState) {
+    /** The gauges, read on the reporter's thread (as the operator always did). */
+    void gauges(LlmGateway gateway, LongSupplier pending, IntSupplier inFlight, IntSupplier ready) {
         group.gauge(TICKETS_PENDING, (Gauge<Long>) pending::getAsLong);
         group.gauge(CALLS_IN_FLIGHT, (Gauge<Integer>) inFlight::getAsInt);
-        group.gauge(CONCURRENCY_LIMIT, (Gauge<Integer>) limit::getAsInt);
+        group.gauge(CONCURRENCY_LIMIT, (Gauge<Integer>) gateway::concurrencyLimit);
         group.gauge(SESSIONS_READY_TO_SEND, (Gauge<Integer>) ready::getAsInt);
         group.gauge(
-                ALLOWED_REQUESTS_PER_MINUTE, (Gauge<Double>) allowedRequestsPerMinute::getAsDouble);
-        group.gauge(CIRCUIT_STATE, (Gauge<Integer>) circuitState::getAsInt);
-        group.gauge(CIRCUIT_OPENINGS, (Gauge<Long>) circuitOpenings::getAsLong);
-        if (fallbackCircuitState != null) {
-            group.gauge(FALLBACK_CIRCUIT_STATE, (Gauge<Integer>) fallbackCircuitState::getAsInt);
+                ALLOWED_REQUESTS_PER_MINUTE,
+                () -> gateway.allowedRequestsPerMinute(Endpoint.PRIMARY));
+        // 0 closed, 1 half-open (probing), 2 open
+        group.gauge(CIRCUIT_STATE, () -> gateway.circuit(Endpoint.PRIMARY).ordinal());
+        group.gauge(CIRCUIT_OPENINGS, () -> gateway.circuitOpenings(Endpoint.PRIMARY));
+        if (gateway.hasFallback()) {
+            group.gauge(FALLBACK_CIRCUIT_STATE, () -> gateway.circuit(Endpoint.FALLBACK).ordinal());
         }
     }
 

@@ -243,8 +243,48 @@ final class SessionState {
         lastActivity.update(now);
     }
 
+    /**
+     * The session did something at {@code now}: it lives for another idle timeout. Returns true
+     * when it is new, so its one expiry timer must be armed.
+     */
+    boolean touch(long now) throws Exception {
+        Long last = lastActivity.value();
+        lastActivity.update(now);
+        return last == null;
+    }
+
+    /**
+     * Deletes the conversation if it has been idle for {@code idleMillis} at {@code now} and has no
+     * work. Returns whether it did.
+     */
+    boolean expireIfIdle(long now, long idleMillis) throws Exception {
+        Long last = lastActivity.value();
+        if (last == null || now < last + idleMillis || busy()) {
+            return false;
+        }
+        expire();
+        return true;
+    }
+
+    /**
+     * The session's expiry timer fired at {@code now}: deletes the conversation if it is idle and
+     * has no work (returns 0), else returns when the timer should fire again; -1 when the session
+     * is gone already. Never expires under work in flight or waiting, whatever the clock says.
+     */
+    long expiryDue(long now, long idleMillis) throws Exception {
+        Long last = lastActivity.value();
+        if (last == null) {
+            return -1;
+        }
+        if (busy() || now < last + idleMillis) {
+            return Math.max(now, last) + idleMillis;
+        }
+        expire();
+        return 0;
+    }
+
     /** Deletes the session's conversation (it has no work). */
-    void expire() {
+    private void expire() {
         nextTurn.clear();
         history.clear();
         recentIds.clear();

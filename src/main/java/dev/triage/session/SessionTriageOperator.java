@@ -3,18 +3,12 @@ package dev.triage.session;
 import dev.triage.config.GatewaySettings;
 import dev.triage.config.PromptSettings;
 import dev.triage.config.SessionSettings;
-import dev.triage.io.Json;
-import dev.triage.llm.Endpoint;
-import dev.triage.llm.IncidentCache;
 import dev.triage.llm.LlmClientFactory;
 import dev.triage.llm.LlmException;
 import dev.triage.llm.LlmGateway;
 import dev.triage.llm.LlmGateway.Verdict;
 import dev.triage.llm.LlmReply;
 import dev.triage.llm.TriageAnswer;
-import dev.triage.llm.TriageAnswerParser;
-import dev.triage.prompt.PromptBuilder;
-import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetter.Reason;
 import dev.triage.records.Ticket;
 import dev.triage.records.TriageResult;
@@ -36,7 +30,6 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -53,8 +46,9 @@ import java.util.concurrent.RejectedExecutionException;
  * to Flink's lifecycle and carries out the decisions. See docs/design.md for the checkpoint and
  * restore story.
  *
- * <p>About 350 lines: the send/complete cycle and the decisions it carries out read best in one
- * place, and each step is a call into a collaborator that has its own test.
+ * <p>Over 300 lines, on purpose: what is left is the send/complete cycle and the decisions it
+ * carries out (each a few calls into collaborators that have their own tests), which read best in
+ * one place; the collaborators hold no references to each other, so only this class wires them.
  */
 public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         implements OneInputStreamOperator<Ticket, TriageResult>,
@@ -125,39 +119,14 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                         parallelism,
                         clock.now(),
                         state.restored());
-        IncidentCache incidents =
-                gatewaySettings.incidentCache()
-                        ? new IncidentCache(
-                                gatewaySettings.incidentCacheWindow().toMillis(),
-                                gatewaySettings.incidentCacheMaxEntries())
-                        : null;
-        requests =
-                new RequestBuilder(
-                        new PromptBuilder(promptSettings),
-                        incidents,
-                        gatewaySettings.maxOutputTokens(),
-                        settings.historyChars());
-        policy =
-                new OutcomePolicy(
-                        gatewaySettings,
-                        new TriageAnswerParser(
-                                promptSettings.categories().keySet(),
-                                promptSettings.maxSummaryChars(),
-                                promptSettings.maxDraftReplyChars()));
+        requests = RequestBuilder.of(promptSettings, gatewaySettings, settings.historyChars());
+        policy = OutcomePolicy.of(gatewaySettings, promptSettings);
         dispatcher = new Dispatcher();
         permits = new CallPermits();
         expiryTimers =
                 getInternalTimerService("session-expiry", VoidNamespaceSerializer.INSTANCE, this);
         metrics = new SessionMetrics(getMetricGroup());
-        metrics.gauges(
-                dispatcher::pending,
-                permits::inFlight,
-                gateway::concurrencyLimit,
-                dispatcher::readyCount,
-                () -> gateway.allowedRequestsPerMinute(Endpoint.PRIMARY),
-                () -> gateway.circuit(Endpoint.PRIMARY).ordinal(),
-                () -> gateway.circuitOpenings(Endpoint.PRIMARY),
-                gateway.hasFallback() ? () -> gateway.circuit(Endpoint.FALLBACK).ordinal() : null);
+        metrics.gauges(gateway, dispatcher::pending, permits::inFlight, dispatcher::readyCount);
         emitter = new ResultEmitter(output, priorityRules, metrics);
         if (state.needsMigration()) {
             Object previousKey = getCurrentKey();
@@ -221,26 +190,14 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             } else {
                 // Same id, other content: not an upstream retry, and answering it would give one
                 // ticket id two outcomes. Say so instead of dropping it.
-                deadLetter(
-                        ticket,
-                        Reason.DUPLICATE_TICKET_ID,
-                        "ticket id "
-                                + ticket.ticketId()
-                                + " was already used in this session for a ticket with"
-                                + " other content; give each ticket its own id");
+                emitter.giveUp(ticket, OutcomePolicy.duplicateId(ticket), clock.now());
             }
             return;
         }
         boolean busy = state.inFlight() != null;
         if (busy && state.waiting() >= settings.maxQueuedPerSession()) {
-            deadLetter(
-                    ticket,
-                    Reason.SESSION_BACKLOG_FULL,
-                    "session "
-                            + session
-                            + " already has "
-                            + state.waiting()
-                            + " tickets waiting (session.max-queued-per-session)");
+            emitter.giveUp(
+                    ticket, OutcomePolicy.backlogFull(session, state.waiting()), clock.now());
             return;
         }
         state.remember(ticket, settings.dedupeWindow());
@@ -267,52 +224,36 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         }
     }
 
-    /**
-     * The session did something: it lives for another idle timeout. One expiry timer per session at
-     * a time, armed when the session first appears and re-armed when it fires.
-     */
+    /** The session did something: it lives for another idle timeout. */
     private void touch() throws Exception {
-        Long last = state.lastActivity();
-        long now = clock.now();
-        state.lastActivity(now);
-        if (last == null) {
+        if (state.touch(clock.now())) {
+            // One expiry timer per session at a time, armed when the session first appears and
+            // re-armed when it fires.
             expiryTimers.registerProcessingTimeTimer(
-                    VoidNamespace.INSTANCE, now + settings.idleTimeout().toMillis());
+                    VoidNamespace.INSTANCE, clock.now() + settings.idleTimeout().toMillis());
         }
     }
 
     /**
-     * Deletes the current session's conversation if it has been idle for the timeout and has no
-     * work: the expiry timer does this too, but after a restore the source may deliver replayed
-     * tickets before the timers that fell due during the downtime have fired.
+     * The expiry timer deletes idle sessions too, but after a restore the source may deliver
+     * replayed tickets before the timers that fell due during the downtime have fired.
      */
     private void expireIfIdle() throws Exception {
-        Long last = state.lastActivity();
-        if (last != null
-                && clock.now() >= last + settings.idleTimeout().toMillis()
-                && !state.busy()) {
-            state.expire();
+        if (state.expireIfIdle(clock.now(), settings.idleTimeout().toMillis())) {
             metrics.sessionExpired();
         }
     }
 
     @Override
     public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
-        // The current key is the timer's session.
-        Long last = state.lastActivity();
-        if (last == null) {
-            return;
+        // The current key is the timer's session; after a restore, timers fall due late: judge
+        // by the clock.
+        long again = state.expiryDue(clock.now(), settings.idleTimeout().toMillis());
+        if (again > 0) {
+            expiryTimers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, again);
+        } else if (again == 0) {
+            metrics.sessionExpired();
         }
-        long now = clock.now(); // after a restore, timers fall due late: judge by the clock
-        long idle = settings.idleTimeout().toMillis();
-        if (state.busy() || now < last + idle) {
-            // Never expire under work in flight or waiting, whatever the clock says.
-            expiryTimers.registerProcessingTimeTimer(
-                    VoidNamespace.INSTANCE, Math.max(now, last) + idle);
-            return;
-        }
-        state.expire();
-        metrics.sessionExpired();
     }
 
     @Override
@@ -451,18 +392,15 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
                                         .cost(reply.promptTokens(), reply.completionTokens()));
                         decision = policy.onReply(current, reply, dispatcher.repair(session));
                     } else {
-                        LlmException e = unwrap(error);
+                        LlmException e = OutcomePolicy.unwrap(error);
                         metrics.callFailed(OutcomePolicy.kind(e));
                         Verdict verdict = gateway.onFailure(call.route(), now, e);
                         var view =
-                                new GatewayView(
+                                GatewayView.of(
+                                        gateway,
+                                        call.route(),
                                         verdict,
-                                        call.endpoint(),
-                                        gateway.hasFallback(),
-                                        dispatcher.isFallbackOnly(session),
-                                        verdict == Verdict.COUNTS
-                                                ? gateway.chancesNeeded(call.route())
-                                                : 0);
+                                        dispatcher.isFallbackOnly(session));
                         decision =
                                 policy.onFailure(current, e, view, dispatcher.repair(session), now);
                     }
@@ -505,20 +443,7 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
             if (giveUp.reason() == Reason.LLM_INVALID_OUTPUT) {
                 metrics.answerUnusable();
             }
-            if (giveUp.loud()) {
-                LOG.warn(
-                        "Ticket {} of session {} goes to the DLQ: {}",
-                        Json.forLog(current.ticket().ticketId()),
-                        Json.forLog(session),
-                        Json.forLog(giveUp.detail()));
-            }
-            emitter.deadLetter(
-                    DeadLetter.ofTicket(
-                            giveUp.reason(),
-                            giveUp.detail(),
-                            current.ticket(),
-                            giveUp.rawAnswer(),
-                            clock.now()));
+            emitter.giveUp(current.ticket(), giveUp, clock.now());
             state.forget(current.ticket());
             advance(session);
         }
@@ -541,10 +466,6 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         emitter.result(current, answer, model, promptTokens, completionTokens, cached, clock.now());
         state.appendTurn(
                 requests.turn(current, answer), settings.historyTurns(), settings.historyChars());
-    }
-
-    private void deadLetter(Ticket ticket, Reason reason, String detail) {
-        emitter.deadLetter(DeadLetter.ofTicket(reason, detail, ticket, null, clock.now()));
     }
 
     /** The session's current ticket is done: start its next waiting ticket, if any. */
@@ -617,21 +538,5 @@ public class SessionTriageOperator extends AbstractStreamOperator<TriageResult>
         if (previousKey != null) {
             setCurrentKey(previousKey);
         }
-    }
-
-    private static LlmException unwrap(Throwable error) {
-        Throwable t = error;
-        while (t instanceof CompletionException && t.getCause() != null) {
-            t = t.getCause();
-        }
-        if (t instanceof LlmException e) {
-            return e;
-        }
-        return new LlmException(
-                LlmException.Kind.TRANSPORT,
-                0,
-                true,
-                t.getClass().getSimpleName() + ": " + t.getMessage(),
-                null);
     }
 }
