@@ -1,6 +1,7 @@
 package dev.triage.ingest;
 
 import dev.triage.config.CustomerSettings;
+import dev.triage.metrics.MetricNames;
 import dev.triage.records.CustomerContext;
 import dev.triage.records.CustomerEvent;
 import dev.triage.records.CustomerProfile;
@@ -93,8 +94,9 @@ public class CustomerEnricher
                 getRuntimeContext()
                         .getState(new ValueStateDescriptor<>("customer-wait-deadline", Types.LONG));
         legacyWaiting = getRuntimeContext().getState(legacy);
-        withoutProfile = getRuntimeContext().getMetricGroup().counter("ticketsWithoutProfile");
-        enriched = getRuntimeContext().getMetricGroup().counter("ticketsWithProfile");
+        withoutProfile =
+                getRuntimeContext().getMetricGroup().counter(MetricNames.TICKETS_WITHOUT_PROFILE);
+        enriched = getRuntimeContext().getMetricGroup().counter(MetricNames.TICKETS_WITH_PROFILE);
     }
 
     @Override

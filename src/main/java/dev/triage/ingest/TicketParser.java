@@ -1,6 +1,8 @@
 package dev.triage.ingest;
 
 import dev.triage.io.Json;
+import dev.triage.metrics.LabelledCounters;
+import dev.triage.metrics.MetricNames;
 import dev.triage.records.DeadLetter;
 import dev.triage.records.DeadLetter.Reason;
 import dev.triage.records.RawTicket;
@@ -55,20 +57,14 @@ public class TicketParser extends ProcessFunction<RawTicket, Ticket> {
         this.clock = clock;
     }
 
-    private transient java.util.Map<String, org.apache.flink.metrics.Counter> rejectedByReason;
+    private transient LabelledCounters rejectedByReason;
 
     /** Dead letters per reason, as the metric {@code reason_deadLetters} (Prometheus label). */
     private org.apache.flink.metrics.Counter rejected(String reason) {
         if (rejectedByReason == null) {
-            rejectedByReason = new java.util.HashMap<>();
+            rejectedByReason = new LabelledCounters(getRuntimeContext().getMetricGroup());
         }
-        return rejectedByReason.computeIfAbsent(
-                reason,
-                r ->
-                        getRuntimeContext()
-                                .getMetricGroup()
-                                .addGroup("reason", r)
-                                .counter("deadLetters"));
+        return rejectedByReason.get(MetricNames.DEAD_LETTERS_BY_REASON, reason);
     }
 
     @Override

@@ -30,7 +30,7 @@ public final class LlmGateway implements AutoCloseable {
      * taken as the endpoint's failure rate.
      */
     public record Route(
-            int endpoint,
+            Endpoint endpoint,
             long waitMillis,
             boolean probe,
             long generation,
@@ -38,7 +38,7 @@ public final class LlmGateway implements AutoCloseable {
             long evidenceFrom,
             int caller) {
         public boolean go() {
-            return endpoint >= 0;
+            return endpoint != null;
         }
 
         /**
@@ -84,7 +84,8 @@ public final class LlmGateway implements AutoCloseable {
         REJECTED
     }
 
-    private static final class Endpoint {
+    /** An endpoint's client, breaker, rate limiter and outcome history. */
+    private static final class Link {
         final LlmSettings settings;
         final LlmClient client;
         final CircuitBreaker breaker;
@@ -98,7 +99,7 @@ public final class LlmGateway implements AutoCloseable {
          */
         long answers;
 
-        Endpoint(LlmSettings s, LlmClient c, CircuitBreaker b, ProviderRateLimiter l) {
+        Link(LlmSettings s, LlmClient c, CircuitBreaker b, ProviderRateLimiter l) {
             settings = s;
             client = c;
             breaker = b;
@@ -106,7 +107,7 @@ public final class LlmGateway implements AutoCloseable {
         }
     }
 
-    private final List<Endpoint> endpoints = new ArrayList<>();
+    private final List<Link> endpoints = new ArrayList<>();
     private final AdaptiveConcurrency concurrency;
     private final long maxAdvisedWait;
     private final int maxInFlight;
@@ -141,7 +142,7 @@ public final class LlmGateway implements AutoCloseable {
                                     now)
                             : null;
             endpoints.add(
-                    new Endpoint(
+                    new Link(
                             s,
                             clients.create(s),
                             new CircuitBreaker(
@@ -161,7 +162,7 @@ public final class LlmGateway implements AutoCloseable {
         this.ramp = maxInFlight;
         if (restored) {
             // The state of the provider died with the old process: probe first, then ramp up.
-            for (Endpoint e : endpoints) {
+            for (Link e : endpoints) {
                 e.breaker.startUnknown();
             }
             startRamp();
@@ -182,7 +183,7 @@ public final class LlmGateway implements AutoCloseable {
     public Route route(long now, int tokens, boolean fallbackOnly) {
         long wait = Long.MAX_VALUE;
         for (int i = fallbackOnly ? 1 : 0; i < endpoints.size(); i++) {
-            Endpoint e = endpoints.get(i);
+            Link e = endpoints.get(i);
             long breakerWait = e.breaker.waitMillis(now);
             if (breakerWait > 0) {
                 wait = Math.min(wait, breakerWait);
@@ -190,20 +191,21 @@ public final class LlmGateway implements AutoCloseable {
             }
             long budgetWait = e.limiter == null ? 0 : e.limiter.tryAcquire(now, tokens);
             if (budgetWait > 0) {
-                return new Route(-1, budgetWait, false, 0, e.answers, e.answers, 0);
+                return new Route(null, budgetWait, false, 0, e.answers, e.answers, 0);
             }
             long generation = e.breaker.generation();
-            return new Route(i, 0, e.breaker.onSend(), generation, e.answers, e.answers, 0);
+            return new Route(
+                    Endpoint.at(i), 0, e.breaker.onSend(), generation, e.answers, e.answers, 0);
         }
-        return new Route(-1, wait == Long.MAX_VALUE ? 1000 : wait, false, 0, 0, 0, 0);
+        return new Route(null, wait == Long.MAX_VALUE ? 1000 : wait, false, 0, 0, 0, 0);
     }
 
-    public LlmClient client(int endpoint) {
-        return endpoints.get(endpoint).client;
+    public LlmClient client(Endpoint endpoint) {
+        return endpoints.get(endpoint.ordinal()).client;
     }
 
-    public LlmSettings settings(int endpoint) {
-        return endpoints.get(endpoint).settings;
+    public LlmSettings settings(Endpoint endpoint) {
+        return endpoints.get(endpoint.ordinal()).settings;
     }
 
     public boolean hasFallback() {
@@ -217,7 +219,7 @@ public final class LlmGateway implements AutoCloseable {
 
     /** Every endpoint's circuit is open: the provider is down, so tickets wait, not fail. */
     public boolean outage() {
-        for (Endpoint e : endpoints) {
+        for (Link e : endpoints) {
             if (e.breaker.state() == CircuitBreaker.State.CLOSED) {
                 return false;
             }
@@ -225,23 +227,23 @@ public final class LlmGateway implements AutoCloseable {
         return true;
     }
 
-    public CircuitBreaker.State circuit(int endpoint) {
-        return endpoints.get(endpoint).breaker.state();
+    public CircuitBreaker.State circuit(Endpoint endpoint) {
+        return endpoints.get(endpoint.ordinal()).breaker.state();
     }
 
-    public long circuitOpenings(int endpoint) {
-        return endpoints.get(endpoint).breaker.openings();
+    public long circuitOpenings(Endpoint endpoint) {
+        return endpoints.get(endpoint.ordinal()).breaker.openings();
     }
 
     /** The request rate this subtask allows itself now on the endpoint; -1 without a limit. */
-    public double allowedRequestsPerMinute(int endpoint) {
-        ProviderRateLimiter l = endpoints.get(endpoint).limiter;
+    public double allowedRequestsPerMinute(Endpoint endpoint) {
+        ProviderRateLimiter l = endpoints.get(endpoint.ordinal()).limiter;
         return l == null ? -1 : l.currentRequestsPerMinute();
     }
 
     /** The endpoint answered. {@code inFlight} counts this call. */
     public void onReply(Route sent, long now, LlmReply reply, int inFlight) {
-        Endpoint e = endpoints.get(sent.endpoint());
+        Link e = endpoints.get(sent.endpoint().ordinal());
         e.answers++;
         e.history.record(sent.caller(), false);
         closedIfOpen(e, now, sent);
@@ -260,9 +262,9 @@ public final class LlmGateway implements AutoCloseable {
 
     /** A call failed; learn what it says about the endpoint, and what it means for the ticket. */
     public Verdict onFailure(Route sent, long now, LlmException failure) {
-        int endpoint = sent.endpoint();
+        Endpoint endpoint = sent.endpoint();
         boolean probe = sent.probe();
-        Endpoint e = endpoints.get(endpoint);
+        Link e = endpoints.get(endpoint.ordinal());
         // Counts only if the circuit has been closed since the call went out (same generation), and
         // the endpoint answered another request since (since the ticket's previous call, see
         // Route.since): it was up, so the failure is about this call. A sparse outage (too few
@@ -291,7 +293,7 @@ public final class LlmGateway implements AutoCloseable {
                         e.settings.name(),
                         e.settings.baseUrl(),
                         e.breaker.reason(),
-                        hasFallback() && endpoint == 0
+                        hasFallback() && endpoint == Endpoint.PRIMARY
                                 ? "Calls go to the fallback endpoint."
                                 : "No calls go out: tickets wait in state (up to"
                                         + " session.max-backlog per subtask), then the input is"
@@ -316,7 +318,7 @@ public final class LlmGateway implements AutoCloseable {
                             e.settings.name(),
                             e.settings.baseUrl(),
                             failure.getMessage(),
-                            hasFallback() && endpoint == 0
+                            hasFallback() && endpoint == Endpoint.PRIMARY
                                     ? "Tickets go to the fallback endpoint."
                                     : "Its circuit is open: tickets wait in state (up to"
                                             + " session.max-backlog per subtask, then the input is"
@@ -327,7 +329,7 @@ public final class LlmGateway implements AutoCloseable {
                     LOG.warn(
                             "Circuit of the {} endpoint is OPEN: it rejects every request. {}",
                             e.settings.name(),
-                            hasFallback() && endpoint == 0
+                            hasFallback() && endpoint == Endpoint.PRIMARY
                                     ? "Calls go to the fallback; the primary is probed now and then."
                                     : "The endpoint is probed now and then.");
                 }
@@ -350,7 +352,10 @@ public final class LlmGateway implements AutoCloseable {
      * run of failures would be a one-in-a-million chance (see {@link OutcomeHistory}).
      */
     public int chancesNeeded(Route sent) {
-        return endpoints.get(sent.endpoint()).history.chancesNeeded(sent.caller(), maxAttempts);
+        return endpoints
+                .get(sent.endpoint().ordinal())
+                .history
+                .chancesNeeded(sent.caller(), maxAttempts);
     }
 
     /**
@@ -358,7 +363,7 @@ public final class LlmGateway implements AutoCloseable {
      * longer waiting for an answer on any endpoint (see {@link OutcomeHistory}).
      */
     public void ticketEnded(int caller) {
-        for (Endpoint e : endpoints) {
+        for (Link e : endpoints) {
             e.history.forget(caller);
         }
     }
@@ -378,7 +383,7 @@ public final class LlmGateway implements AutoCloseable {
                 || (s == 429 && !failure.retriable());
     }
 
-    private void closedIfOpen(Endpoint e, long now, Route sent) {
+    private void closedIfOpen(Link e, long now, Route sent) {
         if (e.breaker.onSuccess(sent.probe(), sent.generation())) {
             startRamp();
             LOG.info(
@@ -390,7 +395,7 @@ public final class LlmGateway implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Endpoint e : endpoints) {
+        for (Link e : endpoints) {
             e.client.close();
         }
     }

@@ -1,6 +1,7 @@
 package dev.triage.records;
 
 import dev.triage.io.Json;
+import dev.triage.metrics.MetricNames;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
@@ -28,7 +29,7 @@ import java.util.regex.Pattern;
 public class OutcomeDeserializer implements KafkaRecordDeserializationSchema<CustomerEvent> {
 
     /** Records of the results topic that were not taken as history. */
-    public static final String REJECTED_METRIC = "historyRecordsRejected";
+    public static final String REJECTED_METRIC = MetricNames.HISTORY_RECORDS_REJECTED;
 
     static final int MAX_ID_LENGTH = 256;
 

@@ -3,13 +3,17 @@ package dev.triage.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.io.Json;
+import dev.triage.metrics.MetricNames;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -18,24 +22,20 @@ import java.util.stream.Stream;
 
 /**
  * The Grafana dashboard and the alert rules name only metrics the job registers (or Flink and the
- * Kafka connector do): a renamed metric must not leave an empty panel or a silent alert.
+ * Kafka connector do): a renamed metric must not leave an empty panel or a silent alert. The job's
+ * names are {@link MetricNames}' constants, and each of them is used by the job's code.
  */
 class MonitoringFilesTest {
 
     private static final Pattern USED =
             Pattern.compile("flink_taskmanager_job_task_operator_(\\w+)");
-    private static final Pattern REGISTERED =
-            Pattern.compile("\\.(?:counter|gauge|histogram)\\(\\s*\"(\\w+)\"");
-    private static final Pattern LABELLED =
-            Pattern.compile(
-                    "labelled\\(\"(\\w+)\", [^,]+, \"(\\w+)\"\\)|addGroup\\(\"(\\w+)\", \\w+\\)\\s*\\.counter\\(\"(\\w+)\"\\)");
 
     /** Metrics of Flink itself and of the Kafka source that the files use. */
     private static final Set<String> FROM_FLINK = Set.of("numRecordsOut", "pendingRecords");
 
     @Test
     void theDashboardAndTheAlertsUseRegisteredMetrics() throws Exception {
-        Set<String> registered = registeredMetrics();
+        Set<String> registered = registeredMetrics().keySet();
         assertThat(registered).contains("llmCalls", "circuitState", "category_results");
 
         JsonNode dashboard =
@@ -61,23 +61,41 @@ class MonitoringFilesTest {
         }
     }
 
-    private static Set<String> registeredMetrics() throws Exception {
-        Set<String> names = new HashSet<>();
-        try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
-                String src = Files.readString(f);
-                Matcher r = REGISTERED.matcher(src);
-                while (r.find()) {
-                    names.add(r.group(1));
-                }
-                Matcher l = LABELLED.matcher(src);
-                while (l.find()) {
-                    if (l.group(1) != null) {
-                        names.add(l.group(1) + "_" + l.group(2));
-                    } else {
-                        names.add(l.group(3) + "_" + l.group(4));
-                    }
-                }
+    /**
+     * A constant of {@link MetricNames} is a registered metric only if the job's code uses it: a
+     * name declared there and registered nowhere would otherwise pass the test above.
+     */
+    @Test
+    void everyDeclaredMetricIsUsedByTheJob() throws Exception {
+        StringBuilder sources = new StringBuilder();
+        try (Stream<Path> files = Files.walk(Path.of("src/main/java/dev/triage"))) {
+            for (Path f :
+                    files.filter(p -> p.toString().endsWith(".java"))
+                            .filter(p -> !p.endsWith("MetricNames.java"))
+                            .filter(p -> !p.toString().contains("/tools/"))
+                            .toList()) {
+                sources.append(Files.readString(f)).append('\n');
+            }
+        }
+        for (String constant : registeredMetrics().values()) {
+            assertThat(Pattern.compile("\\b" + constant + "\\b").matcher(sources).find())
+                    .as("MetricNames.%s is registered by the job's code", constant)
+                    .isTrue();
+        }
+    }
+
+    /** Every metric name MetricNames declares (Prometheus name to constant). */
+    private static Map<String, String> registeredMetrics() throws Exception {
+        Map<String, String> names = new HashMap<>();
+        for (Field f : MetricNames.class.getDeclaredFields()) {
+            if (!Modifier.isStatic(f.getModifiers()) || !Modifier.isPublic(f.getModifiers())) {
+                continue;
+            }
+            Object value = f.get(null);
+            if (value instanceof String name) {
+                names.put(name, f.getName());
+            } else if (value instanceof MetricNames.Labelled labelled) {
+                names.put(labelled.prometheusName(), f.getName());
             }
         }
         return names;

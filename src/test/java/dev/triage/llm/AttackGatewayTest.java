@@ -39,12 +39,12 @@ class AttackGatewayTest {
         assertThat(straggler.probe() || a.probe() || b.probe()).isFalse();
         g.onFailure(a, 100, HTTP_503);
         g.onFailure(b, 100, HTTP_503);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.OPEN);
 
         Route probe = g.route(1100, 10, false);
         assertThat(probe.probe()).isTrue();
         g.onReply(probe, 1200, OK, 2);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.CLOSED);
 
         // The request timeout of the call sent at 0 expires at 60 s.
         Verdict v = g.onFailure(straggler, 60_000, TIMEOUT);
@@ -62,14 +62,14 @@ class AttackGatewayTest {
         Route b = g.route(0, 10, false);
         g.onFailure(a, 100, HTTP_503);
         g.onFailure(b, 100, HTTP_503);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.OPEN);
         Route probe = g.route(1100, 10, false);
         g.onReply(probe, 1200, OK, 3);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.CLOSED);
         // The provider is healthy again; only the two calls from before the outage time out.
         g.onFailure(s1, 60_000, TIMEOUT);
         g.onFailure(s2, 60_000, TIMEOUT);
-        assertThat(g.circuit(0))
+        assertThat(g.circuit(Endpoint.PRIMARY))
                 .as("the probe proved the provider up; old calls are no news")
                 .isEqualTo(CircuitBreaker.State.CLOSED);
     }
@@ -90,7 +90,7 @@ class AttackGatewayTest {
 
         Route lone = g.route(5_000, 10, false); // the clock stepped back 5 s
         Verdict v = g.onFailure(lone, 6_000, TIMEOUT);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.CLOSED);
         assertThat(v)
                 .as("no other call was answered while this one was out: the ticket waits")
                 .isEqualTo(Verdict.WAIT);
@@ -135,7 +135,7 @@ class AttackGatewayTest {
                         "<html>Down for maintenance</html>");
         g.onFailure(other, 50, page);
         Verdict v = g.onFailure(ticket, 100, HTTP_503);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.CLOSED);
         assertThat(v)
                 .as("the only 'answer' meanwhile was a maintenance page: not evidence")
                 .isEqualTo(Verdict.WAIT);

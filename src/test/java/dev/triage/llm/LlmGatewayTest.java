@@ -79,28 +79,30 @@ class LlmGatewayTest {
     /** A call sent now, or a straggler of an earlier circuit generation when none may go. */
     private static Route sent(LlmGateway g, long now) {
         Route r = g.route(now, 1, false);
-        return r.go() ? r : new Route(0, 0, false, -1, 0, 0, 0);
+        return r.go() ? r : new Route(Endpoint.PRIMARY, 0, false, -1, 0, 0, 0);
     }
 
     @Test
     void theFallbackAnswersWhileThePrimarysCircuitIsOpen() {
         LlmGateway g = gateway(true, 0, false);
-        assertThat(g.route(0, 100, false).endpoint()).isZero();
+        assertThat(g.route(0, 100, false).endpoint()).isEqualTo(Endpoint.PRIMARY);
         for (int i = 0; i < 2; i++) {
             g.onFailure(sent(g, 0), 0, HTTP_503);
         }
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.OPEN);
         assertThat(g.outage()).as("the fallback is still up").isFalse();
-        assertThat(g.route(10, 100, false).endpoint()).isEqualTo(1);
+        assertThat(g.route(10, 100, false).endpoint()).isEqualTo(Endpoint.FALLBACK);
 
         // After the wait one probe goes to the primary; its success closes the circuit.
         Route probe = g.route(1000, 100, false);
-        assertThat(probe.endpoint()).isZero();
+        assertThat(probe.endpoint()).isEqualTo(Endpoint.PRIMARY);
         assertThat(probe.probe()).isTrue();
-        assertThat(g.route(1001, 100, false).endpoint()).as("probe out").isEqualTo(1);
+        assertThat(g.route(1001, 100, false).endpoint())
+                .as("probe out")
+                .isEqualTo(Endpoint.FALLBACK);
         g.onReply(probe, 1100, OK, 1);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
-        assertThat(g.route(1100, 100, false).endpoint()).isZero();
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(g.route(1100, 100, false).endpoint()).isEqualTo(Endpoint.PRIMARY);
     }
 
     @Test
@@ -123,7 +125,7 @@ class LlmGatewayTest {
         assertThat(g.onFailure(sent(g, 0), 0, proxyRefused))
                 .as("no ticket is dead-lettered for a proxy that wants credentials")
                 .isEqualTo(Verdict.WAIT);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.OPEN);
         assertThat(g.route(1, 100, false).go()).as("no call until the probe").isFalse();
     }
 
@@ -131,17 +133,17 @@ class LlmGatewayTest {
     void aRejectedKeyOpensTheCircuitAndMakesTicketsWaitWithOrWithoutAFallback() {
         LlmGateway alone = gateway(false, 0, false);
         assertThat(alone.onFailure(sent(alone, 0), 0, HTTP_401)).isEqualTo(Verdict.WAIT);
-        assertThat(alone.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(alone.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.OPEN);
         assertThat(alone.outage()).isTrue();
         assertThat(alone.route(1, 100, false).go()).as("no call until the probe").isFalse();
 
         LlmGateway both = gateway(true, 0, false);
         assertThat(both.onFailure(sent(both, 0), 0, HTTP_401)).isEqualTo(Verdict.WAIT);
-        assertThat(both.circuit(0)).isEqualTo(CircuitBreaker.State.OPEN);
-        assertThat(both.route(1, 100, false).endpoint()).isEqualTo(1);
+        assertThat(both.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.OPEN);
+        assertThat(both.route(1, 100, false).endpoint()).isEqualTo(Endpoint.FALLBACK);
         assertThat(both.route(1, 100, true).endpoint())
                 .as("a ticket the primary rejected")
-                .isEqualTo(1);
+                .isEqualTo(Endpoint.FALLBACK);
     }
 
     @Test
@@ -179,7 +181,7 @@ class LlmGatewayTest {
         answered(g, 10); // healthy until now
         Route lone = sent(g, 20);
         assertThat(g.onFailure(lone, 30, TIMEOUT)).isEqualTo(Verdict.WAIT);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.CLOSED);
         // Answers before the call went out are no evidence, whatever the clock says.
         answered(g, 35);
         Route after = sent(g, 40);
@@ -210,13 +212,13 @@ class LlmGatewayTest {
     @Test
     void aRestoredGatewayProbesFirstAndThenRampsUpInsteadOfBursting() {
         LlmGateway g = gateway(settings(false, 0, false), true);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.HALF_OPEN);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.HALF_OPEN);
         Route probe = g.route(0, 100, false);
         assertThat(probe.go()).isTrue();
         assertThat(probe.probe()).isTrue();
         assertThat(g.route(0, 100, false).go()).as("one probe only").isFalse();
         g.onReply(probe, 10, OK, 1);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.CLOSED);
         assertThat(g.concurrencyLimit()).as("slow start from the minimum").isLessThan(4);
         for (int i = 0; i < 40; i++) {
             g.onReply(g.route(20, 1, false), 20, OK, 1);
@@ -224,19 +226,19 @@ class LlmGatewayTest {
         assertThat(g.concurrencyLimit()).isEqualTo(32);
 
         LlmGateway fresh = gateway(false, 0, false);
-        assertThat(fresh.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(fresh.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.CLOSED);
         assertThat(fresh.concurrencyLimit()).isEqualTo(32);
     }
 
     @Test
     void a429SlowsTheEndpointDownWithoutOpeningItsCircuit() {
         LlmGateway g = gateway(false, 600, true);
-        double before = g.allowedRequestsPerMinute(0);
+        double before = g.allowedRequestsPerMinute(Endpoint.PRIMARY);
         assertThat(before).isEqualTo(300); // 600 rpm over 2 subtasks
         g.onFailure(sent(g, 0), 0, RATE_LIMITED);
         g.onFailure(sent(g, 0), 0, RATE_LIMITED);
-        assertThat(g.circuit(0)).isEqualTo(CircuitBreaker.State.CLOSED);
-        assertThat(g.allowedRequestsPerMinute(0)).isLessThan(before);
+        assertThat(g.circuit(Endpoint.PRIMARY)).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(g.allowedRequestsPerMinute(Endpoint.PRIMARY)).isLessThan(before);
         assertThat(g.route(100, 10, false).waitMillis()).as("honours the advice").isPositive();
         assertThat(g.concurrencyLimit()).isLessThan(32);
     }
@@ -251,7 +253,7 @@ class LlmGatewayTest {
     @Test
     void aRateLimitedPrimaryMakesCallsWaitRatherThanSpillToTheFallback() {
         LlmGateway g = gateway(true, 60, false); // 30 a minute on this subtask: 1 burst
-        assertThat(g.route(0, 10, false).endpoint()).isZero();
+        assertThat(g.route(0, 10, false).endpoint()).isEqualTo(Endpoint.PRIMARY);
         Route r = g.route(0, 10, false);
         assertThat(r.go()).isFalse();
         assertThat(r.waitMillis()).isBetween(1000L, 2000L);

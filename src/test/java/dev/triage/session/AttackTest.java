@@ -131,7 +131,7 @@ class AttackTest extends SessionOperatorTestBase {
         java.util.Random random = new java.util.Random(11);
         for (int i = 0; first == null && i < 200_000; i++) {
             String body = "My order " + Long.toHexString(random.nextLong()) + " has not arrived.";
-            String fp = SessionTriageOperator.fingerprint(ticket("S-1", "T-1", body));
+            String fp = RecentIds.fingerprint(ticket("S-1", "T-1", body));
             String earlier = seen.putIfAbsent(fp, body);
             if (earlier != null) {
                 first = earlier;
