@@ -21,22 +21,25 @@ import dev.triage.session.OutcomePolicy.Repair;
 import dev.triage.session.OutcomePolicy.RepairNote;
 import dev.triage.session.OutcomePolicy.Retry;
 import dev.triage.session.OutcomePolicy.Wait;
+import dev.triage.testing.TestSettings;
 
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletionException;
 
 /** The outcome policy branch by branch: a pure function, no harness. */
 class OutcomePolicyTest {
 
     private static final PromptSettings PROMPTS =
-            new PromptSettings(
-                    "Triage.", new TreeMap<>(Map.of("billing", "money", "other", "rest")));
+            TestSettings.yaml(
+                            """
+                            triage.system-prompt: Triage.
+                            triage.categories: {billing: money, other: rest}
+                            """)
+                    .prompt();
 
     private static OutcomePolicy policy(boolean repair, Duration deadline) {
         Configuration conf = new Configuration();

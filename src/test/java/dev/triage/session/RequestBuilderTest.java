@@ -9,20 +9,23 @@ import dev.triage.llm.ChatMessage;
 import dev.triage.llm.TriageAnswer;
 import dev.triage.records.Ticket;
 import dev.triage.session.OutcomePolicy.RepairNote;
+import dev.triage.testing.TestSettings;
 
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /** What a ticket's call says, and when the incident cache answers instead. */
 class RequestBuilderTest {
 
     private static final PromptSettings PROMPTS =
-            new PromptSettings(
-                    "Triage.", new TreeMap<>(Map.of("billing", "money", "other", "rest")));
+            TestSettings.yaml(
+                            """
+                            triage.system-prompt: Triage.
+                            triage.categories: {billing: money, other: rest}
+                            """)
+                    .prompt();
 
     private static RequestBuilder builder(boolean incidentCache) {
         Configuration conf = new Configuration();
