@@ -16,13 +16,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Writes a {@link TriageResult} as JSON keyed by session id (a named class: see the README). The
- * answer's texts are bounded by the answer parser; as a last resort a result that would not fit
- * {@code maxRecordBytes} has its texts cut and says {@code "truncated": true}. The Kafka timestamp
- * is left to the producer's clock ({@code created_at} stays in the JSON): a ticket's own time may
- * be negative or hours ahead, which the producer or the broker would refuse. With a {@link
- * ResultSignature}, each record carries the job's signature of its value, so that the results read
- * back as customer history can be told from records someone else wrote to the topic.
+ * Writes a {@link TriageResult} as JSON keyed by session id. The answer's texts are bounded by the
+ * answer parser; as a last resort a result that would not fit {@code maxRecordBytes} has its texts
+ * cut and says {@code "truncated": true}. The Kafka timestamp is left to the producer's clock
+ * ({@code created_at} stays in the JSON): a ticket's own time may be negative or hours ahead, which
+ * the producer or the broker would refuse. With a {@link ResultSignature}, each record carries the
+ * job's signature of its value, so that the results read back as customer history can be told from
+ * records someone else wrote to the topic.
  */
 public class TriageResultSerializer implements KafkaRecordSerializationSchema<TriageResult> {
 

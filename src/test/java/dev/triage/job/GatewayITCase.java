@@ -34,8 +34,8 @@ import java.util.stream.IntStream;
  * sides: the job's output (every ticket exactly once, as a result or a dead letter) and what the
  * provider saw.
  *
- * <p>The outage test doubles as the measurement the README reports: run it alone with {@code mvn
- * verify -Dit.test='GatewayITCase#anOutage*' -Dtriage.it.outageSeconds=30
+ * <p>The outage test doubles as the measurement docs/benchmarks.md reports: run it alone with
+ * {@code mvn verify -Dit.test='GatewayITCase#anOutage*' -Dtriage.it.outageSeconds=30
  * -Dtriage.it.outageSessions=600}.
  */
 class GatewayITCase {

@@ -3,6 +3,7 @@ package dev.triage.session;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.triage.records.TriageResult;
+import dev.triage.testing.TestSettings;
 
 import org.junit.jupiter.api.Test;
 
@@ -199,8 +200,17 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
     void aBusySessionsWaitingTicketsCountTowardTheBacklogAndItsQueueIsCapped() throws Exception {
         harness =
                 open(
-                        new dev.triage.config.SessionSettings(
-                                8, 3, 4, 4000, 10, java.time.Duration.ofHours(1), 1000),
+                        TestSettings.yaml(
+                                        """
+                                        session.max-in-flight: 8
+                                        session.max-backlog: 3
+                                        session.history-turns: 4
+                                        session.history-chars: 4000
+                                        session.dedupe-window: 10
+                                        session.idle-timeout: 1 h
+                                        session.max-queued-per-session: 1000
+                                        """)
+                                .session(),
                         null);
         FakeLlmClient llm = fake(clientId);
         for (int i = 1; i <= 4; i++) {
@@ -221,8 +231,17 @@ class GatewayBehaviourTest extends SessionOperatorTestBase {
     void aFloodOfOneSessionGetsAClearDeadLetterBeyondItsQueueBound() throws Exception {
         harness =
                 open(
-                        new dev.triage.config.SessionSettings(
-                                8, 100, 4, 4000, 10, java.time.Duration.ofHours(1), 2),
+                        TestSettings.yaml(
+                                        """
+                                        session.max-in-flight: 8
+                                        session.max-backlog: 100
+                                        session.history-turns: 4
+                                        session.history-chars: 4000
+                                        session.dedupe-window: 10
+                                        session.idle-timeout: 1 h
+                                        session.max-queued-per-session: 2
+                                        """)
+                                .session(),
                         null);
         FakeLlmClient llm = fake(clientId);
         for (int i = 1; i <= 4; i++) {
