@@ -22,6 +22,10 @@ import java.util.Map;
  * How to reach one model endpoint: a typed view of the {@code llm.*} (or {@code llm.fallback.*})
  * options. Holds where the API key is, never the key: {@link #resolveApiKey()} reads it on the
  * TaskManager, so it is in no job graph, web UI or log.
+ *
+ * <p>Over 300 lines because it checks, at submission, everything about reaching one endpoint (URL,
+ * auth style, key source, proxy, TLS and plain-http rules, limits) so that a wrong value fails
+ * before the job runs, not at the first call.
  */
 public record LlmSettings(
         String name,

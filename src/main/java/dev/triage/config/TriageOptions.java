@@ -11,6 +11,10 @@ import java.util.Map;
 /**
  * Every job setting, declared once: key, type, default and description. Files in {@code jobs/} and
  * {@code key=value} arguments only fill these in.
+ *
+ * <p>Over 300 lines on purpose: it is the one list of settings (declarations and their descriptions
+ * only; {@code OptionsDoc} generates the settings table from it), and splitting it by topic would
+ * scatter that list.
  */
 public final class TriageOptions {
 

@@ -14,6 +14,11 @@ import java.util.List;
  * (circuit breakers, this subtask's share of each endpoint's rate limits), how many calls may be in
  * flight (adaptive concurrency), and what an outcome teaches about the endpoint. It decides nothing
  * about tickets; the operator does. Not thread-safe: used on the task thread only.
+ *
+ * <p>Over 300 lines because it composes the per-endpoint parts (each its own class: {@link
+ * CircuitBreaker}, {@link ProviderRateLimiter}, {@link AdaptiveConcurrency}, {@link
+ * OutcomeHistory}) and holds the one routing rule among them; what it learns from an outcome is
+ * spelled out per kind of failure.
  */
 public final class LlmGateway implements AutoCloseable {
 

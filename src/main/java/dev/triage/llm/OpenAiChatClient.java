@@ -35,6 +35,11 @@ import java.util.concurrent.TimeoutException;
  * endpoint: its auth style (Bearer, Azure's api-key, none), api-version, structured-output mode and
  * token-limit field. One instance per operator and endpoint; the connection pool is not bounded
  * here because the operator bounds the calls in flight.
+ *
+ * <p>Over 300 lines because it is the whole wire contract of one API in one place: the request
+ * body, the three auth styles, the response and usage parsing, and the mapping of every status and
+ * header to an {@link LlmException}; the retry decisions are not here (the operator's outcome
+ * policy and the gateway make them).
  */
 public class OpenAiChatClient implements LlmClient {
 

@@ -18,6 +18,10 @@ import java.util.regex.Pattern;
  * what they look like; invisible format characters removed; lower case; "hxxp", "[.]" and "[at]"
  * spelled out). The work is bounded: at most {@link #MAX_CHECKED_CHARS} of the reply and {@link
  * #MAX_OWN_TEXT_CHARS} of the ticket are read, and every pattern is linear in them.
+ *
+ * <p>Over 300 lines because every check reads the same normalized reply and the ticket's word set,
+ * built once per result; each check is its own method, and the scanning is hand-written to stay
+ * linear (a regex split was the hot spot and a steered reply made it quadratic).
  */
 public final class DraftReplyFlags {
 

@@ -29,6 +29,9 @@ import java.util.concurrent.Callable;
  * calls in flight, the adaptive limit, the allowed request rate and the circuit state. With a query
  * option it prints instead exactly one answer bin/triage needs, as plain words, so that no shell
  * script parses the REST API's JSON.
+ *
+ * <p>Over 300 lines because it reads the Flink REST API for both the human status page and the
+ * one-word answers bin/triage asks for; each query is a small method.
  */
 @Command(
         name = "job-status",

@@ -33,6 +33,9 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The local tools behind {@code bin/triage}: the model server, a ticket producer, a results reader.
+ *
+ * <p>Over 300 lines because it holds the small picocli subcommands of the CLI as nested classes,
+ * each a few options and a call into the tool that does the work.
  */
 @Command(
         name = "triage-tools",
