@@ -48,46 +48,6 @@ public record LlmSettings(
         Proxy proxy)
         implements Serializable {
 
-    /** An endpoint reached directly, without a proxy. */
-    public LlmSettings(
-            String name,
-            String baseUrl,
-            String model,
-            String apiKeyEnv,
-            String apiKeyFile,
-            Auth auth,
-            String apiVersion,
-            StructuredOutput structuredOutput,
-            String maxTokensField,
-            int requestsPerMinute,
-            int tokensPerMinute,
-            double temperature,
-            int maxOutputTokens,
-            Duration requestTimeout,
-            Duration connectTimeout,
-            double promptPricePerMillion,
-            double completionPricePerMillion) {
-        this(
-                name,
-                baseUrl,
-                model,
-                apiKeyEnv,
-                apiKeyFile,
-                auth,
-                apiVersion,
-                structuredOutput,
-                maxTokensField,
-                requestsPerMinute,
-                tokensPerMinute,
-                temperature,
-                maxOutputTokens,
-                requestTimeout,
-                connectTimeout,
-                promptPricePerMillion,
-                completionPricePerMillion,
-                null);
-    }
-
     /**
      * The HTTP proxy in front of one endpoint ({@code llm.proxy.*}, or {@code
      * llm.fallback.proxy.*}): where it is and where its password is, never the password ({@link

@@ -250,7 +250,8 @@ public final class EvalRunner {
                 Duration.ofSeconds(60),
                 Duration.ofSeconds(5),
                 0.0,
-                0.0);
+                0.0,
+                null); // no proxy
     }
 
     /** Progress on stderr, a line every 10%. */
