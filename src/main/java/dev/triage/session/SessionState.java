@@ -299,32 +299,32 @@ final class SessionState {
     /** Visits every session's ticket in flight (keys of this subtask's key groups only). */
     void visitInFlight(KeyedStateBackend<String> backend, BiConsumer<String, PendingTicket> visitor)
             throws Exception {
-        backend.applyToAllKeys(
-                VoidNamespace.INSTANCE,
-                VoidNamespaceSerializer.INSTANCE,
-                inFlightDescriptor,
-                (String key, ValueState<PendingTicket> state) -> {
-                    PendingTicket p = state.value();
-                    if (p != null) {
-                        visitor.accept(key, p);
-                    }
-                });
+        forEachValue(backend, inFlightDescriptor, visitor);
     }
 
     /** The tickets waiting behind their session, over all sessions of this subtask. */
     long countWaiting(KeyedStateBackend<String> backend) throws Exception {
         long[] count = {0};
+        forEachValue(backend, queueDescriptor, (key, queue) -> count[0] += queue.size());
+        return count[0];
+    }
+
+    /** Calls {@code visitor} with each key of this subtask that holds a value of {@code state}. */
+    private static <V> void forEachValue(
+            KeyedStateBackend<String> backend,
+            ValueStateDescriptor<V> state,
+            BiConsumer<String, V> visitor)
+            throws Exception {
         backend.applyToAllKeys(
                 VoidNamespace.INSTANCE,
                 VoidNamespaceSerializer.INSTANCE,
-                queueDescriptor,
-                (String key, ValueState<WaitingQueue> state) -> {
-                    WaitingQueue q = state.value();
-                    if (q != null) {
-                        count[0] += q.size();
+                state,
+                (String key, ValueState<V> value) -> {
+                    V v = value.value();
+                    if (v != null) {
+                        visitor.accept(key, v);
                     }
                 });
-        return count[0];
     }
 
     /**

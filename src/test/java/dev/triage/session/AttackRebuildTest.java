@@ -18,8 +18,8 @@ class AttackRebuildTest extends SessionOperatorTestBase {
     void everyKindOfCompletionGivesItsPermitBackExactlyOnce() throws Exception {
         gatewaySettings = gateway(true, false);
         harness = open(settings(1), null);
-        FakeLlmClient primary = FakeLlmClient.get(clientId);
-        FakeLlmClient fallback = FakeLlmClient.get(clientId + "/fallback");
+        FakeLlmClient primary = fake(clientId);
+        FakeLlmClient fallback = fallback(clientId);
         // rejected by both endpoints, repaired, retried after a 503, answered by the fallback
         harness.processElement(record(ticket("S-1", "T-1", "rejected")));
         harness.processElement(record(ticket("S-2", "T-2", "repaired")));
@@ -86,7 +86,7 @@ class AttackRebuildTest extends SessionOperatorTestBase {
     @Test
     void aBackoffRunningAtTheEndOfInputStillFiresAndItsTicketIsAnswered() throws Exception {
         harness = open(settings(8), null);
-        FakeLlmClient llm = FakeLlmClient.get(clientId);
+        FakeLlmClient llm = fake(clientId);
         harness.processElement(record(ticket("S-1", "T-1", "fails once")));
         llm.calls.get(0).fail(503, true);
         runReadyMails();
@@ -111,7 +111,7 @@ class AttackRebuildTest extends SessionOperatorTestBase {
         startClock = 100_000;
         try {
             harness = open(settings(8), null);
-            FakeLlmClient llm = FakeLlmClient.get(clientId);
+            FakeLlmClient llm = fake(clientId);
             harness.processElement(record(ticket("S-1", "T-1", "fails once")));
             llm.calls.get(0).fail(503, true);
             runReadyMails();
@@ -122,7 +122,7 @@ class AttackRebuildTest extends SessionOperatorTestBase {
             String restoredId = UUID.randomUUID().toString();
             harness = open(settings(8), snapshot, restoredId);
             currentClient = restoredId;
-            FakeLlmClient restored = FakeLlmClient.get(restoredId);
+            FakeLlmClient restored = fake(restoredId);
             assertThat(restored.calls).as("its retry is not due on the new clock").isEmpty();
             runMailsUntil(() -> restored.calls.size() == 1);
             assertThat(harness.getProcessingTime()).isGreaterThanOrEqualTo(100_000);
