@@ -145,30 +145,7 @@ class AttackGatewayTest {
 
     private static LlmGateway gateway() {
         GatewaySettings s =
-                TestSettings.yaml(
-                                """
-                                llm.base-url: http://x/primary
-                                llm.model: m
-                                llm.api-key-env: ""
-                                llm.auth: NONE
-                                llm.max-output-tokens: 100
-                                llm.request-timeout: 5s
-                                llm.connect-timeout: 1s
-                                llm.max-attempts: 4
-                                llm.ticket-deadline: 15min
-                                llm.retry.initial-backoff: 100ms
-                                llm.retry.max-backoff: 1s
-                                llm.retry.max-advised-wait: 60s
-                                llm.circuit-breaker.failure-rate: 0.5
-                                llm.circuit-breaker.window: 4
-                                llm.circuit-breaker.open-for: 1s
-                                llm.circuit-breaker.max-open-for: 8s
-                                llm.adaptive-concurrency: false
-                                llm.adaptive-concurrency.min: 2
-                                llm.incident-cache.enabled: false
-                                llm.incident-cache.window: 1min
-                                llm.incident-cache.max-entries: 10
-                                """)
+                TestSettings.yaml(LlmGatewayTest.GATEWAY, "llm.adaptive-concurrency: false")
                         .gateway();
         return new LlmGateway(s, e -> new NoClient(), 32, 1, 0, false);
     }

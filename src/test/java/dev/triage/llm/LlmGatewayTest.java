@@ -33,7 +33,7 @@ class LlmGatewayTest {
     }
 
     /** Four attempts, a circuit that opens when half of the last four calls failed. */
-    private static final String GATEWAY =
+    static final String GATEWAY =
             """
             llm.base-url: http://x/primary
             llm.model: m
